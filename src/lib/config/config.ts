@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { OPTIONS, type OptionDef } from './options.js';
+
+/** Typed configuration of a Kumo process, validated at start-up. */
+export interface KumoConfig {
+  dataDir: string;
+  host: string;
+  publicHost: string;
+  logLevel: string;
+  databaseUrl: string;
+  busUrl: string;
+  region: string;
+  identity: IdentityConfig;
+}
+
+export interface IdentityConfig {
+  port: number;
+  databaseUrl: string;
+  bodyLimit: number;
+  tokenExpiration: number;
+  allowExpiredWindow: number;
+  maxActiveKeys: number;
+  keyDir: string;
+  policyFile: string;
+  passwordHashMemoryKib: number;
+  passwordHashTimeCost: number;
+  lockoutFailureAttempts: number;
+  lockoutDuration: number;
+  uniqueLastPasswordCount: number;
+  passwordExpiresDays: number;
+  minimumPasswordAge: number;
+  passwordRegex: string;
+  passwordRegexDescription: string;
+  changePasswordUponFirstUse: boolean;
+  listLimit: number;
+  adminPassword: string;
+}
+
+export class ConfigError extends Error {}
+
+export interface ConfigSources {
+  /** Path of a YAML/JSON config file (also `KUMO_CONFIG`). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values keyed by option key (`data_dir`, `host`, ...). */
+  flags?: Record<string, unknown>;
+}
+
+const envName = (key: string): string => `KUMO_${key.replace('.', '_').toUpperCase()}`;
+const camel = (s: string): string => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function fromFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  const parsed: unknown = parseYaml(text);
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must hold a mapping`);
+  const flat: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) flat[`${k}.${k2}`] = v2;
+    } else flat[k] = v;
+  }
+  const known = new Set(OPTIONS.map((o) => o.key));
+  const unknown = Object.keys(flat).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new ConfigError(`unknown option(s) in ${path}: ${unknown.join(', ')}`);
+  return flat;
+}
+
+function coerce(opt: OptionDef, raw: unknown, origin: string): string | number | boolean {
+  const where = `${opt.key} (from ${origin})`;
+  switch (opt.type) {
+    case 'string': {
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw new ConfigError(`${where} must be a string`);
+      const s = String(raw);
+      if (opt.choices && !opt.choices.includes(s)) throw new ConfigError(`${where} must be one of ${opt.choices.join(', ')}, not '${s}'`);
+      return s;
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isInteger(n)) throw new ConfigError(`${where} must be an integer, not '${String(raw)}'`);
+      if (opt.min !== undefined && n < opt.min) throw new ConfigError(`${where} must be at least ${opt.min}`);
+      if (opt.max !== undefined && n > opt.max) throw new ConfigError(`${where} must be at most ${opt.max}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      throw new ConfigError(`${where} must be true or false, not '${String(raw)}'`);
+    }
+  }
+}
+
+/** Merges defaults < file < environment < flags, validating every value. */
+export function loadConfig(sources: ConfigSources = {}): KumoConfig {
+  const env = sources.env ?? process.env;
+  const file = sources.file ?? env.KUMO_CONFIG;
+  const fileValues = file ? fromFile(file) : {};
+  const v: Record<string, string | number | boolean> = {};
+  for (const opt of OPTIONS) {
+    let value = opt.default;
+    if (opt.key in fileValues) value = coerce(opt, fileValues[opt.key], file ?? 'file');
+    const e = env[envName(opt.key)];
+    if (e !== undefined && e !== '') value = coerce(opt, e, envName(opt.key));
+    const f = sources.flags?.[opt.key];
+    if (f !== undefined) value = coerce(opt, f, opt.flag ?? opt.key);
+    v[opt.key] = value;
+  }
+  const dataDir = (v.data_dir as string) || defaultDataDir();
+  const host = v.host as string;
+  const identity: Record<string, unknown> = {};
+  for (const opt of OPTIONS.filter((o) => o.key.startsWith('identity.'))) {
+    identity[camel(opt.key.slice('identity.'.length))] = v[opt.key];
+  }
+  const id = identity as unknown as IdentityConfig;
+  id.keyDir ||= join(dataDir, 'fernet-keys');
+  id.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'identity.db')}`;
+  if (id.passwordRegex) {
+    try {
+      new RegExp(id.passwordRegex);
+    } catch (e) {
+      throw new ConfigError(`identity.password_regex is not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  const busUrl = v.bus_url as string;
+  if (!/^(memory|amqps?):\/\//.test(busUrl)) throw new ConfigError(`bus_url must start with memory:// or amqp://, not '${busUrl}'`);
+  return {
+    dataDir,
+    host,
+    publicHost: (v.public_host as string) || (host === '0.0.0.0' || host === '::' ? hostname() : host),
+    logLevel: v.log_level as string,
+    databaseUrl: v.database_url as string,
+    busUrl,
+    region: v.region as string,
+    identity: id,
+  };
+}
+
+function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/kumo' : join(homedir(), '.local', 'share', 'kumo');
+}
+
+/** The environment variable that sets an option. */
+export function optionEnvName(key: string): string {
+  return envName(key);
+}

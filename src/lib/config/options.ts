@@ -1,0 +1,48 @@
+/**
+ * Every configuration option of Kumo, documented once. The same key is read
+ * from the config file (YAML: `section.key` nests as `section: {key: ...}`),
+ * from the environment (`KUMO_SECTION_KEY`) and, for some, from a flag.
+ * docs/configuration.md is generated from this table (`npm run docs:config`).
+ */
+export type OptionType = 'string' | 'int' | 'bool';
+
+export interface OptionDef {
+  key: string;
+  type: OptionType;
+  default: string | number | boolean;
+  doc: string;
+  flag?: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+
+export const OPTIONS: readonly OptionDef[] = [
+  { key: 'data_dir', type: 'string', default: '', flag: '--data-dir', doc: 'Directory for databases, keys, images and generated credentials. Default: /var/lib/kumo as root, ~/.local/share/kumo otherwise.' },
+  { key: 'host', type: 'string', default: '127.0.0.1', flag: '--host', doc: 'Address every API binds to.' },
+  { key: 'public_host', type: 'string', default: '', flag: '--public-host', doc: 'Host name put in catalog URLs. Default: `host`, or the machine name when binding to all addresses.' },
+  { key: 'log_level', type: 'string', default: 'info', flag: '--log-level', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'Log level; logs are JSON lines on stderr.' },
+  { key: 'database_url', type: 'string', default: '', doc: 'Database for every service: `mysql://user:pass@host/db` or `postgres://user@host/db`. Default: one SQLite file per service in the data dir.' },
+  { key: 'bus_url', type: 'string', default: 'memory://', doc: 'Message bus: `memory://` (in-process, all-in-one only) or `amqp://user:pass@host:5672`.' },
+  { key: 'region', type: 'string', default: 'RegionOne', doc: 'Region name used by bootstrap and the catalog.' },
+  { key: 'identity.port', type: 'int', default: 5000, min: 0, max: 65535, doc: 'Identity API port (0 picks a free port).' },
+  { key: 'identity.database_url', type: 'string', default: '', doc: 'Database of the identity service; overrides `database_url`.' },
+  { key: 'identity.body_limit', type: 'int', default: 114688, min: 1024, doc: 'Largest identity request body in bytes (Keystone: 114688).' },
+  { key: 'identity.token_expiration', type: 'int', default: 3600, min: 60, doc: 'Token lifetime in seconds.' },
+  { key: 'identity.allow_expired_window', type: 'int', default: 172800, min: 0, doc: 'Seconds after expiry during which `allow_expired=1` validation still succeeds.' },
+  { key: 'identity.max_active_keys', type: 'int', default: 3, min: 1, doc: 'Fernet keys kept by rotation (staged + primary + secondaries).' },
+  { key: 'identity.key_dir', type: 'string', default: '', doc: 'Fernet key repository. Default: `<data_dir>/fernet-keys`.' },
+  { key: 'identity.policy_file', type: 'string', default: '', doc: 'YAML/JSON policy overrides (oslo.policy syntax) for identity rules.' },
+  { key: 'identity.password_hash_memory_kib', type: 'int', default: 19456, min: 1024, doc: 'argon2id memory cost in KiB for new password hashes.' },
+  { key: 'identity.password_hash_time_cost', type: 'int', default: 2, min: 1, doc: 'argon2id iterations for new password hashes.' },
+  { key: 'identity.lockout_failure_attempts', type: 'int', default: 0, min: 0, doc: 'Failed password attempts before a user is locked out (0 = never).' },
+  { key: 'identity.lockout_duration', type: 'int', default: 1800, min: 1, doc: 'Seconds a locked-out user stays locked.' },
+  { key: 'identity.unique_last_password_count', type: 'int', default: 0, min: 0, doc: 'New passwords must differ from this many previous ones (0 or 1 = no history).' },
+  { key: 'identity.password_expires_days', type: 'int', default: 0, min: 0, doc: 'Days until a password expires (0 = never).' },
+  { key: 'identity.minimum_password_age', type: 'int', default: 0, min: 0, doc: 'Days a user must wait before changing their password again.' },
+  { key: 'identity.password_regex', type: 'string', default: '', doc: 'Regular expression new passwords must match (empty = any).' },
+  { key: 'identity.password_regex_description', type: 'string', default: '', doc: 'Human description of `password_regex`, shown when a password is rejected.' },
+  { key: 'identity.change_password_upon_first_use', type: 'bool', default: false, doc: 'Users created or reset by an admin must change their password before using it.' },
+  { key: 'identity.list_limit', type: 'int', default: 0, min: 0, doc: 'Maximum entities in one list response (0 = unlimited); truncated lists say `truncated: true`.' },
+  { key: 'identity.admin_password', type: 'string', default: '', doc: 'Password given to `admin` at bootstrap. Default: generated and written to admin-openrc.' },
+];

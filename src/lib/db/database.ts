@@ -1,0 +1,87 @@
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+
+export type DialectName = 'sqlite' | 'mysql' | 'postgres';
+
+/** An open database: the query builder plus what callers need to know about the dialect. */
+export interface Database<DB = unknown> {
+  readonly db: Kysely<DB>;
+  readonly dialect: DialectName;
+  readonly url: string;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a database by URL:
+ *   sqlite:/var/lib/kumo/identity.db   sqlite::memory:
+ *   mysql://root@127.0.0.1:3306/kumo   postgres://postgres@127.0.0.1:5432/kumo
+ * Driver packages are loaded lazily so an all-SQLite install never loads the others.
+ */
+export async function openDatabase<DB>(url: string): Promise<Database<DB>> {
+  const { dialect, name } = await makeDialect(url);
+  const db = new Kysely<DB>({ dialect });
+  return {
+    db,
+    dialect: name,
+    url,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function makeDialect(url: string): Promise<{ dialect: Dialect; name: DialectName }> {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    const { default: SQLite } = await import('better-sqlite3');
+    const handle = new SQLite(file);
+    // WAL lets API readers proceed while a writer commits; busy_timeout rides out short write locks.
+    handle.pragma('journal_mode = WAL');
+    handle.pragma('synchronous = NORMAL');
+    handle.pragma('busy_timeout = 5000');
+    handle.pragma('foreign_keys = ON');
+    return { dialect: new SqliteDialect({ database: handle }), name: 'sqlite' };
+  }
+  if (url.startsWith('mysql:') || url.startsWith('mariadb:')) {
+    const { createPool } = await import('mysql2');
+    const pool = createPool({
+      uri: url.replace(/^mariadb:/, 'mysql:'),
+      connectionLimit: 10,
+      // Timestamps are stored as ISO text; keep the driver from reinterpreting anything.
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+    });
+    return { dialect: new MysqlDialect({ pool }), name: 'mysql' };
+  }
+  if (url.startsWith('postgres:') || url.startsWith('postgresql:')) {
+    const pg = await import('pg');
+    const pool = new pg.default.Pool({ connectionString: url, max: 10 });
+    return { dialect: new PostgresDialect({ pool }), name: 'postgres' };
+  }
+  throw new Error(`unsupported database URL '${redactUrl(url)}': use sqlite:, mysql: or postgres:`);
+}
+
+/** A URL with its password hidden, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/** True when the error is a unique-constraint violation on any dialect. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number; message?: string };
+  return (
+    err.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    err.code === 'ER_DUP_ENTRY' ||
+    err.errno === 1062 ||
+    err.code === '23505'
+  );
+}
