@@ -1,4 +1,5 @@
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { KumoError, internalError, isKumoError, payloadTooLarge, unauthorized, validationError } from '../errors.js';
@@ -44,7 +45,8 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
     loggerInstance: opts.logger.child({ service: opts.name }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
     genReqId: () => newRequestId(),
-    disableRequestLogging: true,
+    // Requests are logged once, on response, by the hook below.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError } from '../lib/config/config.js';
+import { createLogger } from '../lib/log.js';
+import { registerAdminCommands } from './admin-commands.js';
+import { startAllInOne } from './all-in-one.js';
+import { addConfigOptions, configFrom } from './config-options.js';
+
+const program = new Command('kumo').description('Kumo: an OpenStack-compatible cloud').showHelpAfterError();
+
+addConfigOptions(
+  program
+    .command('up')
+    .description('run every service in one process (SQLite, in-process bus)')
+    .option('--identity-port <port>', 'identity API port (default 5000)'),
+).action(async (opts: Record<string, unknown>) => {
+  const started = Date.now();
+  const config = configFrom(opts);
+  const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);
+  // Logs go to a file-like stream (stderr) so the terminal shows progress, not JSON.
+  const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+  const cloud = await startAllInOne(config, logger, progress);
+  progress(`ready in ${Date.now() - started} ms`);
+  for (const e of cloud.endpoints) progress(`  ${e.service.padEnd(10)} ${e.url}`);
+  progress(`admin credentials: ${cloud.openrc} (source it) and ${cloud.cloudsYaml} (cloud "kumo")`);
+  if (cloud.adminPasswordGenerated) progress('a new admin password was generated and written to those files');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${signal} received, stopping`);
+    cloud.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+});
+
+registerAdminCommands(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError) process.stderr.write(`kumo: configuration error: ${e.message}\n`);
+  else process.stderr.write(`kumo: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

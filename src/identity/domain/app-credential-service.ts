@@ -1,0 +1,169 @@
+import { badRequest, conflict, forbidden, notFound, unauthorized } from '../../lib/errors.js';
+import { newId, newSecret } from '../../lib/ids.js';
+import { isUniqueViolation } from '../../lib/db/database.js';
+import { hashPassword, verifyPassword } from '../../lib/crypto/password-hasher.js';
+import { AppCredentialStore, type AppCredRecord } from '../store/app-credential-store.js';
+import { bool } from '../store/json.js';
+import type { AssignmentService } from './assignment-service.js';
+import type { IdentityContext } from './identity-context.js';
+import type { RoleRef } from './models.js';
+import type { ResourceService } from './resource-service.js';
+import type { RoleService } from './role-service.js';
+import type { AppCredentialFacts } from './token-service.js';
+
+export interface AppCredential {
+  id: string;
+  name: string;
+  userId: string;
+  projectId: string | null;
+  description: string | null;
+  expiresAt: string | null;
+  unrestricted: boolean;
+  roles: RoleRef[];
+  /** Only on creation: the secret is shown once and stored hashed. */
+  secret?: string;
+}
+
+export interface AppCredentialInput {
+  name: string;
+  description?: string | null;
+  secret?: string | null;
+  expires_at?: string | null;
+  unrestricted?: boolean;
+  roles?: { id?: string; name?: string; domain_id?: string | null }[];
+}
+
+/** The caller creating an application credential: it delegates from the caller's current token. */
+export interface Delegator {
+  userId: string;
+  projectId?: string;
+  roles: RoleRef[];
+  /** The token itself came from an application credential. */
+  viaAppCred: boolean;
+  /** An unrestricted app-cred token may create more. */
+  viaUnrestrictedAppCred: boolean;
+}
+
+/** Application credentials: per-user secrets that authenticate as the user on one project with chosen roles. */
+export class AppCredentialService {
+  readonly #store: AppCredentialStore;
+  readonly #ctx: IdentityContext;
+
+  constructor(
+    ctx: IdentityContext,
+    private readonly deps: { roles: RoleService; assignments: AssignmentService; resources: ResourceService },
+  ) {
+    this.#ctx = ctx;
+    this.#store = new AppCredentialStore(ctx.db);
+  }
+
+  async create(by: Delegator, input: AppCredentialInput): Promise<AppCredential> {
+    if (by.viaAppCred && !by.viaUnrestrictedAppCred) {
+      throw forbidden('Using method application_credential is not allowed for managing additional application credentials.');
+    }
+    if (!by.projectId) throw badRequest('Application credentials can only be created with a project-scoped token.');
+    let expiresAt: string | null = null;
+    if (input.expires_at) {
+      const t = Date.parse(input.expires_at);
+      if (Number.isNaN(t)) throw badRequest(`Invalid input for field 'expires_at': '${input.expires_at}' is not a valid date-time.`);
+      if (t <= Date.now()) throw badRequest('The expiration time of an application credential must be in the future.');
+      expiresAt = new Date(t).toISOString();
+    }
+    // Roles default to all the roles of the token; asking for more than the token has is refused.
+    let roleIds = by.roles.map((r) => r.id);
+    if (input.roles && input.roles.length > 0) {
+      roleIds = [];
+      for (const ref of input.roles) {
+        const role = ref.id ? await this.deps.roles.find(ref.id) : ref.name ? await this.deps.roles.findByName(ref.name, ref.domain_id ?? null) : undefined;
+        if (!role) throw notFound(`Could not find role: ${ref.id ?? ref.name}.`, 'role_not_found');
+        if (!by.roles.some((r) => r.id === role.id)) {
+          throw forbidden(`Cannot create an application credential with a role the user does not have: ${role.id}.`);
+        }
+        roleIds.push(role.id);
+      }
+    }
+    const secret = input.secret || newSecret(64);
+    const record: AppCredRecord = {
+      id: newId(),
+      name: input.name,
+      user_id: by.userId,
+      project_id: by.projectId,
+      system: null,
+      secret_hash: await hashPassword(secret),
+      description: input.description ?? null,
+      expires_at: expiresAt,
+      unrestricted: input.unrestricted ? 1 : 0,
+      created_at: new Date().toISOString(),
+      roleIds: [...new Set(roleIds)],
+    };
+    try {
+      await this.#store.insert(record);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store application_credential - Duplicate entry found with name ${input.name}.`, 'app_cred_conflict');
+      throw e;
+    }
+    this.#ctx.revision.bump();
+    return { ...(await this.#view(record)), secret };
+  }
+
+  async get(userId: string, id: string): Promise<AppCredential> {
+    const r = await this.#store.get(id);
+    if (!r || r.user_id !== userId) throw notFound(`Could not find Application Credential: ${id}.`, 'app_cred_not_found');
+    return this.#view(r);
+  }
+
+  async list(userId: string, name?: string): Promise<AppCredential[]> {
+    return Promise.all((await this.#store.listForUser(userId, name)).map((r) => this.#view(r)));
+  }
+
+  async delete(userId: string, id: string): Promise<void> {
+    await this.get(userId, id);
+    await this.#store.delete(id);
+    this.#ctx.revision.bump();
+  }
+
+  async userDeleted(userId: string): Promise<void> {
+    await this.#store.deleteForUser(userId);
+  }
+
+  /** For the token service. */
+  async find(id: string): Promise<AppCredentialFacts | undefined> {
+    const r = await this.#store.get(id);
+    return r && this.#facts(r);
+  }
+
+  /** For the application_credential auth method: every failure is the same 401. */
+  async authenticate(ref: { id?: string; name?: string; userId?: string }, secret: string): Promise<AppCredentialFacts> {
+    const r = ref.id ? await this.#store.get(ref.id) : ref.userId && ref.name ? await this.#store.getByName(ref.userId, ref.name) : undefined;
+    if (!r) throw unauthorized();
+    if (!(await verifyPassword(secret, r.secret_hash))) throw unauthorized();
+    if (r.expires_at && Date.parse(r.expires_at) <= Date.now()) throw unauthorized('The application credential has expired.');
+    return this.#facts(r);
+  }
+
+  #facts(r: AppCredRecord): AppCredentialFacts {
+    return {
+      id: r.id,
+      name: r.name,
+      userId: r.user_id,
+      projectId: r.project_id,
+      roleIds: r.roleIds,
+      expiresAt: r.expires_at,
+      unrestricted: bool(r.unrestricted),
+    };
+  }
+
+  async #view(r: AppCredRecord): Promise<AppCredential> {
+    const roles = await this.deps.roles.list({ ids: r.roleIds });
+    return {
+      id: r.id,
+      name: r.name,
+      userId: r.user_id,
+      projectId: r.project_id,
+      description: r.description,
+      expiresAt: r.expires_at,
+      unrestricted: bool(r.unrestricted),
+      roles: roles.map((x) => ({ id: x.id, name: x.name })),
+    };
+  }
+}

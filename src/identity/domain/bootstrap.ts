@@ -1,0 +1,68 @@
+import type { IdentityServices } from './identity-services.js';
+import { DEFAULT_DOMAIN_ID } from './resource-service.js';
+
+export interface BootstrapEndpoint {
+  type: string;
+  name: string;
+  description: string;
+  /** Same URL for public, internal and admin, as DevStack and the install guides use. */
+  url: string;
+}
+
+export interface BootstrapOptions {
+  /** Set for a new admin user; for an existing one only when `resetPassword`. */
+  adminPassword: string;
+  resetPassword?: boolean;
+  region: string;
+  endpoints: BootstrapEndpoint[];
+}
+
+export interface BootstrapResult {
+  adminUserCreated: boolean;
+  adminUserId: string;
+  adminProjectId: string;
+}
+
+/**
+ * What `keystone-manage bootstrap` does, idempotently: the Default domain,
+ * roles admin ⊃ member ⊃ reader (plus service), the admin project and user
+ * with admin on the project and the system, the region, and the catalog.
+ */
+export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOptions): Promise<BootstrapResult> {
+  const { resources, roles, users, assignments, regions, catalog } = svc;
+  if (!(await resources.findDomain(DEFAULT_DOMAIN_ID))) {
+    await resources.createDomain({ id: DEFAULT_DOMAIN_ID, name: 'Default', description: 'The default domain' });
+  }
+  const role = async (name: string) => (await roles.findByName(name)) ?? (await roles.create({ name }));
+  const admin = await role('admin');
+  const member = await role('member');
+  const reader = await role('reader');
+  await role('service');
+  for (const [prior, implied] of [[admin.id, member.id], [member.id, reader.id]] as const) {
+    const existing = await roles.allImplications();
+    if (!(existing.get(prior) ?? []).includes(implied)) await roles.imply(prior, implied);
+  }
+
+  const project =
+    (await resources.findProjectByName(DEFAULT_DOMAIN_ID, 'admin')) ??
+    (await resources.createProject({ name: 'admin', description: 'Bootstrap project for initializing the cloud.' }, DEFAULT_DOMAIN_ID));
+  let user = await users.findByName(DEFAULT_DOMAIN_ID, 'admin');
+  const created = !user;
+  if (!user) user = await users.create({ name: 'admin', password: opts.adminPassword }, DEFAULT_DOMAIN_ID);
+  else if (opts.resetPassword) await users.update(user.id, { password: opts.adminPassword, enabled: true });
+  await assignments.grant({ actor: 'user', actorId: user.id, target: 'project', targetId: project.id, roleId: admin.id, inherited: false });
+  await assignments.grant({ actor: 'user', actorId: user.id, target: 'system', targetId: 'all', roleId: admin.id, inherited: false });
+
+  if (!(await regions.find(opts.region))) await regions.create({ id: opts.region, description: '' });
+  for (const ep of opts.endpoints) {
+    const services = await catalog.listServices({ type: ep.type });
+    const service = services.find((s) => s.name === ep.name) ?? (await catalog.createService({ type: ep.type, name: ep.name, description: ep.description }));
+    const existing = await catalog.listEndpoints({ serviceId: service.id, regionId: opts.region });
+    for (const iface of ['public', 'internal', 'admin'] as const) {
+      const e = existing.find((x) => x.interface === iface);
+      if (!e) await catalog.createEndpoint({ service_id: service.id, region_id: opts.region, interface: iface, url: ep.url });
+      else if (e.url !== ep.url) await catalog.updateEndpoint(e.id, { url: ep.url });
+    }
+  }
+  return { adminUserCreated: created, adminUserId: user.id, adminProjectId: project.id };
+}
