@@ -15,7 +15,7 @@ function find(dir, out) {
 }
 
 const args = process.argv.slice(2);
-const roots = args.length > 0 ? args : ['src', 'test'];
+const roots = args.length > 0 ? args : ['src', 'test', 'eslint-rules'];
 const files = roots.flatMap((r) => (statSync(r).isDirectory() ? find(r, []) : [r])).sort();
 if (files.length === 0) {
   console.error('no test files found');

@@ -1,5 +1,5 @@
 import { decode, encode } from '@msgpack/msgpack';
-import { FernetKey, InvalidFernetToken, decrypt, encrypt } from '../../lib/crypto/fernet.js';
+import { type FernetKey, InvalidFernetToken, decrypt, encrypt } from '../../lib/crypto/fernet.js';
 
 /** What a Fernet token carries; everything else is looked up at validation. */
 export interface TokenPayload {
