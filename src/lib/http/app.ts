@@ -15,6 +15,10 @@ declare module 'fastify' {
     /** Set by the token hook for authenticated routes; null on public routes. */
     auth: AuthContext | null;
   }
+  interface FastifyInstance {
+    /** Every route registered, for route-table tests (bad input on every route). */
+    kumoRoutes: { method: string; url: string; public: boolean }[];
+  }
   interface FastifyContextConfig {
     /** Route needs no token (version documents, token issue, health). */
     public?: boolean;
@@ -49,12 +53,23 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Errors raised before routing (bad URL encoding, bad headers) get the service's fault body too.
+    frameworkErrors: (error, req, reply) => {
+      sendFault(reply, req, opts.faultStyle, new KumoError('bad_request', 400, error.message));
+    },
   });
   app.setValidatorCompiler(schemaCompiler);
+  const routes: FastifyInstance['kumoRoutes'] = [];
+  app.decorate('kumoRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const isPublic = Boolean((r.config as { public?: boolean } | undefined)?.public);
+    for (const m of methods) routes.push({ method: String(m), url: r.url, public: isPublic });
+  });
   app.decorateRequest('auth', null);
 
   // Clients send `Content-Type: application/json` with empty bodies on DELETE and some POSTs.
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
