@@ -31,8 +31,18 @@ export interface HarnessResponse {
   text: string;
 }
 
-export async function startIdentity(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<IdentityHarness> {
-  const dir = await mkdtemp(join(tmpdir(), 'kumo-identity-'));
+export interface StartIdentityOptions {
+  databaseUrl?: string;
+  env?: Record<string, string>;
+  /**
+   * Reuse this data directory (Fernet keys, default SQLite file), e.g. to
+   * restart a service on the same state; the caller owns it and close() keeps it.
+   */
+  dataDir?: string;
+}
+
+export async function startIdentity(opts: StartIdentityOptions = {}): Promise<IdentityHarness> {
+  const dir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'kumo-identity-')));
   const config = loadConfig({
     env: {
       KUMO_DATA_DIR: dir,
@@ -100,7 +110,7 @@ export async function startIdentity(opts: { databaseUrl?: string; env?: Record<s
     token,
     async close() {
       await server.close();
-      await rm(dir, { recursive: true, force: true });
+      if (!opts.dataDir) await rm(dir, { recursive: true, force: true });
     },
   };
   h.adminToken = await token({ name: 'admin', password: ADMIN_PASSWORD }, { project: { name: 'admin', domain: { name: 'Default' } } });

@@ -4,7 +4,9 @@ import { registerAppCredentialRoutes } from './app-credential-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerCatalogRoutes } from './catalog-routes.js';
 import { registerCredentialRoutes } from './credential-routes.js';
+import { registerDomainConfigRoutes } from './domain-config-routes.js';
 import { registerDomainRoutes } from './domain-routes.js';
+import { registerExtensionRoutes } from './extension-routes.js';
 import { registerGrantRoutes } from './grant-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { registerPolicyRoutes } from './policy-routes.js';
@@ -30,6 +32,8 @@ const MODULES: ((app: FastifyInstance, svc: IdentityServices) => void)[] = [
   registerAppCredentialRoutes,
   registerCredentialRoutes,
   registerPolicyRoutes,
+  registerDomainConfigRoutes,
+  registerExtensionRoutes,
 ];
 
 export function registerIdentityRoutes(app: FastifyInstance, svc: IdentityServices): void {

@@ -44,6 +44,8 @@ export class CatalogService {
   readonly #ctx: IdentityContext;
   readonly #regions: RegionService;
   #cache: { at: number; entries: CatalogEntry[] } | undefined;
+  #filter: ((projectId: string) => Promise<Set<string> | undefined>) | undefined;
+  #filtered = new Map<string, { at: number; visible: Set<string> | undefined }>();
 
   constructor(ctx: IdentityContext, regions: RegionService) {
     this.#ctx = ctx;
@@ -168,15 +170,33 @@ export class CatalogService {
     }
   }
 
+  /** Wired after construction: OS-EP-FILTER narrows what a project's catalog shows. */
+  setEndpointFilter(filter: (projectId: string) => Promise<Set<string> | undefined>): void {
+    this.#filter = filter;
+  }
+
   /** The catalog of enabled services and endpoints, with URL templates filled for a project. */
   async catalog(projectId?: string): Promise<CatalogEntry[]> {
     const rev = this.#ctx.revision.value;
-    if (!this.#cache || this.#cache.at !== rev) this.#cache = { at: rev, entries: await this.#build() };
+    if (!this.#cache || this.#cache.at !== rev) {
+      this.#cache = { at: rev, entries: await this.#build() };
+      this.#filtered.clear();
+    }
     if (!projectId) return this.#cache.entries.map((e) => ({ ...e, endpoints: e.endpoints.filter((ep) => !/\$\(|%\(/.test(ep.url)) }));
-    return this.#cache.entries.map((e) => ({
-      ...e,
-      endpoints: e.endpoints.map((ep) => ({ ...ep, url: ep.url.replace(/\$\((project_id|tenant_id)\)s|%\((project_id|tenant_id)\)s/g, projectId) })),
-    }));
+    let f = this.#filtered.get(projectId);
+    if (!f || f.at !== rev) {
+      f = { at: rev, visible: this.#filter ? await this.#filter(projectId) : undefined };
+      this.#filtered.set(projectId, f);
+    }
+    const visible = f.visible;
+    return this.#cache.entries
+      .map((e) => ({
+        ...e,
+        endpoints: e.endpoints
+          .filter((ep) => !visible || visible.has(ep.id))
+          .map((ep) => ({ ...ep, url: ep.url.replace(/\$\((project_id|tenant_id)\)s|%\((project_id|tenant_id)\)s/g, projectId) })),
+      }))
+      .filter((e) => !visible || e.endpoints.length > 0);
   }
 
   async #build(): Promise<CatalogEntry[]> {

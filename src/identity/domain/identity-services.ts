@@ -4,6 +4,9 @@ import { AppCredentialService } from './app-credential-service.js';
 import { AssignmentService } from './assignment-service.js';
 import { AuthService } from './auth-service.js';
 import { CatalogService } from './catalog-service.js';
+import { ConsumerService } from './consumer-service.js';
+import { DomainConfigService } from './domain-config-service.js';
+import { EndpointFilterService } from './endpoint-filter-service.js';
 import { GroupService } from './group-service.js';
 import type { IdentityContext } from './identity-context.js';
 import { PasswordPolicy } from './password-policy.js';
@@ -29,6 +32,9 @@ export interface IdentityServices {
   readonly appCreds: AppCredentialService;
   readonly tokens: TokenService;
   readonly auth: AuthService;
+  readonly endpointFilter: EndpointFilterService;
+  readonly consumers: ConsumerService;
+  readonly domainConfigs: DomainConfigService;
 }
 
 export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepository): IdentityServices {
@@ -42,6 +48,10 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
   const revocations = new RevocationService(ctx);
   const appCreds = new AppCredentialService(ctx, { roles, assignments, resources });
   const tokens = new TokenService(ctx, keys, { users, resources, assignments, catalog, revocations, appCreds });
+  const endpointFilter = new EndpointFilterService(ctx, { catalog, resources });
+  catalog.setEndpointFilter((projectId) => endpointFilter.visibleEndpoints(projectId));
+  const consumers = new ConsumerService(ctx);
+  const domainConfigs = new DomainConfigService(ctx, resources);
   const auth = new AuthService(ctx, { users, resources, assignments, tokens, appCreds });
 
   // Deletions ripple: grants on a removed target go, tokens of a removed or changed user stop working.
@@ -64,5 +74,5 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
     membershipChanged: async () => undefined,
   });
 
-  return { ctx, policy: ctx.policy, resources, users, groups, roles, assignments, regions, catalog, revocations, appCreds, tokens, auth };
+  return { ctx, policy: ctx.policy, resources, users, groups, roles, assignments, regions, catalog, revocations, appCreds, tokens, auth, endpointFilter, consumers, domainConfigs };
 }

@@ -213,6 +213,9 @@ export class ResourceService {
         const parent = await this.getProject(p.parentId);
         if (!parent.enabled) throw forbidden(`Cannot enable project ${id} since it has disabled parents.`);
       }
+      if (!input.enabled && p.enabled && (await this.subtree(p)).some((c) => c.enabled)) {
+        throw forbidden(`Cannot disable project ${id} since its subtree contains enabled projects.`);
+      }
       p.enabled = input.enabled;
     }
     if (input.tags !== undefined) {

@@ -57,6 +57,8 @@ export class TokenService {
   readonly #keys: FernetKeyRepository;
   #loaded: { primary: FernetKey; all: FernetKey[]; at: number };
   readonly #cache = new Map<string, { rev: number; data: TokenData }>();
+  /** Rendered bodies per validated token; TokenData objects live as long as their cache entry. */
+  readonly #bodies = new WeakMap<TokenData, Map<boolean, Record<string, unknown>>>();
 
   constructor(
     ctx: IdentityContext,
@@ -168,8 +170,18 @@ export class TokenService {
     return data;
   }
 
-  /** The `token` object of the API, as Keystone renders it. */
+  /** The `token` object of the API, as Keystone renders it (memoized per validation). */
   async body(data: TokenData, withCatalog: boolean): Promise<Record<string, unknown>> {
+    let bodies = this.#bodies.get(data);
+    const hit = bodies?.get(withCatalog);
+    if (hit) return hit;
+    const body = await this.#render(data, withCatalog);
+    if (!bodies) this.#bodies.set(data, (bodies = new Map()));
+    bodies.set(withCatalog, body);
+    return body;
+  }
+
+  async #render(data: TokenData, withCatalog: boolean): Promise<Record<string, unknown>> {
     const p = data.payload;
     const t: Record<string, unknown> = {
       methods: p.methods,

@@ -44,6 +44,13 @@ export interface RevocationEventRow {
 }
 export interface PolicyRow { id: string; type: string; blob: string; extra: string }
 
+export interface EndpointGroupRow { id: string; name: string; description: string | null; filters: string }
+export interface ProjectEndpointGroupRow { endpoint_group_id: string; project_id: string }
+export interface ProjectEndpointRow { endpoint_id: string; project_id: string }
+export interface OAuthConsumerRow { id: string; description: string | null; secret_hash: string; extra: string }
+/** One option of a domain-specific configuration; value is JSON. */
+export interface DomainConfigRow { domain_id: string; group_name: string; option_name: string; value: string }
+
 export interface IdentityDB {
   domains: DomainRow;
   projects: ProjectRow;
@@ -63,6 +70,11 @@ export interface IdentityDB {
   credentials: CredentialRow;
   revocation_events: RevocationEventRow;
   policies: PolicyRow;
+  endpoint_groups: EndpointGroupRow;
+  project_endpoint_groups: ProjectEndpointGroupRow;
+  project_endpoints: ProjectEndpointRow;
+  oauth_consumers: OAuthConsumerRow;
+  domain_configs: DomainConfigRow;
 }
 
 export const NULL_DOMAIN = '<<null>>';

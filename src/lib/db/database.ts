@@ -71,12 +71,14 @@ async function makeDialect(url: string): Promise<{ dialect: Dialect; name: Diale
 
 /** A URL with its password hidden, for messages and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  // The password runs to the last '@' of the authority (before any '/', '?' or '#'): it may hold an unencoded '@'.
+  return url.replace(/\/\/([^:/@]*):[^/?#]*@/, '//$1:***@');
 }
 
 /** True when the error is a unique-constraint violation on any dialect. */
 export function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; errno?: number; message?: string };
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: string; errno?: number };
   return (
     err.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
     err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||

@@ -1,4 +1,5 @@
-import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Migrator, SqliteAdapter, type Kysely, type Migration, type MigrationResult } from 'kysely';
 
 /**
  * Each service owns an ordered list of migrations and its own bookkeeping
@@ -12,6 +13,21 @@ export interface MigrateResult {
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, service: string, migrations: MigrationSet): Promise<MigrateResult> {
+  // Kysely's migration lock is a no-op on SQLite, so two processes opening one file at once may both
+  // apply a migration; the loser fails on what the winner created. Its transaction rolled back, so
+  // running again once the winner has committed finds nothing left to do.
+  const attempts = db.getExecutor().adapter instanceof SqliteAdapter ? 5 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db, service, migrations);
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await sleep(50 * attempt);
+    }
+  }
+}
+
+async function migrateOnce(db: Kysely<unknown>, service: string, migrations: MigrationSet): Promise<MigrateResult> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...migrations }) },

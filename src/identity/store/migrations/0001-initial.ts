@@ -1,51 +1,67 @@
-import type { Kysely, Migration } from 'kysely';
+import { MysqlAdapter, sql, type Kysely, type Migration } from 'kysely';
 
 // Key columns are varchar(64) and names varchar(255) so MariaDB can index them under utf8mb4.
 const ID = 'varchar(64)';
 const NAME = 'varchar(255)';
 const TIME = 'varchar(32)';
 
+/**
+ * MySQL tables otherwise inherit the database's default collation, usually
+ * case- and accent-insensitive (utf8mb4_general_ci) or even latin1. Names
+ * must compare and be unique exactly as on SQLite and PostgreSQL: binary,
+ * and NO PAD (trailing spaces significant) where the server has it.
+ */
+async function mysqlTableOptions(db: Kysely<unknown>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof MysqlAdapter)) return undefined;
+  const { rows } = await sql<{ c: string }>`select collation_name as c from information_schema.collations where collation_name in ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')`.execute(db);
+  return `character set utf8mb4 collate ${rows[0]?.c ?? 'utf8mb4_bin'}`;
+}
+
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
+    const options = await mysqlTableOptions(db);
+    // MySQL's TEXT holds only 64 KiB, less than a request body may carry; the others have no such limit.
+    const TEXT = options ? 'mediumtext' : 'text';
     const s = db.schema;
-    await s.createTable('domains')
+    const createTable = (name: string) => (options ? s.createTable(name).modifyEnd(sql.raw(options)) : s.createTable(name));
+    await createTable('domains')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull().unique())
-      .addColumn('description', 'text')
+      .addColumn('description', TEXT)
       .addColumn('enabled', 'integer', (c) => c.notNull())
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .execute();
-    await s.createTable('projects')
+    await createTable('projects')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull())
       .addColumn('domain_id', ID, (c) => c.notNull())
       .addColumn('parent_id', ID)
-      .addColumn('description', 'text')
+      .addColumn('description', TEXT)
       .addColumn('enabled', 'integer', (c) => c.notNull())
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .addUniqueConstraint('projects_domain_name', ['domain_id', 'name'])
       .execute();
     await s.createIndex('projects_parent').on('projects').column('parent_id').execute();
-    await s.createTable('project_tags')
+    await createTable('project_tags')
       .addColumn('project_id', ID, (c) => c.notNull())
       .addColumn('name', NAME, (c) => c.notNull())
       .addPrimaryKeyConstraint('project_tags_pk', ['project_id', 'name'])
       .execute();
-    await s.createTable('users')
+    await createTable('users')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull())
       .addColumn('domain_id', ID, (c) => c.notNull())
       .addColumn('enabled', 'integer', (c) => c.notNull())
       .addColumn('default_project_id', ID)
-      .addColumn('extra', 'text', (c) => c.notNull())
-      .addColumn('options', 'text', (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
+      .addColumn('options', TEXT, (c) => c.notNull())
       .addColumn('created_at', TIME, (c) => c.notNull())
       .addColumn('last_active_at', TIME)
       .addColumn('failed_auth_count', 'integer', (c) => c.notNull())
       .addColumn('failed_auth_at', TIME)
       .addUniqueConstraint('users_domain_name', ['domain_id', 'name'])
       .execute();
-    await s.createTable('passwords')
+    await createTable('passwords')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('user_id', ID, (c) => c.notNull())
       .addColumn('hash', NAME, (c) => c.notNull())
@@ -55,35 +71,35 @@ export const initial: Migration = {
       .addColumn('self_service', 'integer', (c) => c.notNull())
       .execute();
     await s.createIndex('passwords_user').on('passwords').columns(['user_id', 'created_at_ms']).execute();
-    await s.createTable('groups')
+    await createTable('groups')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull())
       .addColumn('domain_id', ID, (c) => c.notNull())
-      .addColumn('description', 'text')
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('description', TEXT)
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .addUniqueConstraint('groups_domain_name', ['domain_id', 'name'])
       .execute();
-    await s.createTable('group_members')
+    await createTable('group_members')
       .addColumn('group_id', ID, (c) => c.notNull())
       .addColumn('user_id', ID, (c) => c.notNull())
       .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'user_id'])
       .execute();
     await s.createIndex('group_members_user').on('group_members').column('user_id').execute();
-    await s.createTable('roles')
+    await createTable('roles')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull())
       .addColumn('domain_id', ID, (c) => c.notNull())
-      .addColumn('description', 'text')
-      .addColumn('extra', 'text', (c) => c.notNull())
-      .addColumn('options', 'text', (c) => c.notNull())
+      .addColumn('description', TEXT)
+      .addColumn('extra', TEXT, (c) => c.notNull())
+      .addColumn('options', TEXT, (c) => c.notNull())
       .addUniqueConstraint('roles_name_domain', ['name', 'domain_id'])
       .execute();
-    await s.createTable('implied_roles')
+    await createTable('implied_roles')
       .addColumn('prior_role_id', ID, (c) => c.notNull())
       .addColumn('implied_role_id', ID, (c) => c.notNull())
       .addPrimaryKeyConstraint('implied_roles_pk', ['prior_role_id', 'implied_role_id'])
       .execute();
-    await s.createTable('assignments')
+    await createTable('assignments')
       .addColumn('type', 'varchar(16)', (c) => c.notNull())
       .addColumn('actor_id', ID, (c) => c.notNull())
       .addColumn('target_id', ID, (c) => c.notNull())
@@ -94,55 +110,55 @@ export const initial: Migration = {
     await s.createIndex('assignments_actor').on('assignments').column('actor_id').execute();
     await s.createIndex('assignments_target').on('assignments').column('target_id').execute();
     await s.createIndex('assignments_role').on('assignments').column('role_id').execute();
-    await s.createTable('regions')
+    await createTable('regions')
       .addColumn('id', NAME, (c) => c.primaryKey())
-      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('description', TEXT, (c) => c.notNull())
       .addColumn('parent_region_id', NAME)
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .execute();
-    await s.createTable('services')
+    await createTable('services')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('type', NAME, (c) => c.notNull())
       .addColumn('enabled', 'integer', (c) => c.notNull())
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .execute();
-    await s.createTable('endpoints')
+    await createTable('endpoints')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('service_id', ID, (c) => c.notNull())
       .addColumn('region_id', NAME)
       .addColumn('interface', 'varchar(8)', (c) => c.notNull())
-      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('url', TEXT, (c) => c.notNull())
       .addColumn('enabled', 'integer', (c) => c.notNull())
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .execute();
-    await s.createTable('application_credentials')
+    await createTable('application_credentials')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull())
       .addColumn('user_id', ID, (c) => c.notNull())
       .addColumn('project_id', ID)
       .addColumn('system', 'varchar(16)')
       .addColumn('secret_hash', NAME, (c) => c.notNull())
-      .addColumn('description', 'text')
+      .addColumn('description', TEXT)
       .addColumn('expires_at', TIME)
       .addColumn('unrestricted', 'integer', (c) => c.notNull())
       .addColumn('created_at', TIME, (c) => c.notNull())
       .addUniqueConstraint('app_creds_user_name', ['user_id', 'name'])
       .execute();
-    await s.createTable('app_cred_roles')
+    await createTable('app_cred_roles')
       .addColumn('app_cred_id', ID, (c) => c.notNull())
       .addColumn('role_id', ID, (c) => c.notNull())
       .addPrimaryKeyConstraint('app_cred_roles_pk', ['app_cred_id', 'role_id'])
       .execute();
-    await s.createTable('credentials')
+    await createTable('credentials')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('user_id', ID, (c) => c.notNull())
       .addColumn('project_id', ID)
       .addColumn('type', NAME, (c) => c.notNull())
-      .addColumn('blob', 'text', (c) => c.notNull())
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('blob', TEXT, (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .execute();
     await s.createIndex('credentials_user').on('credentials').column('user_id').execute();
-    await s.createTable('revocation_events')
+    await createTable('revocation_events')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('user_id', ID)
       .addColumn('project_id', ID)
@@ -155,11 +171,11 @@ export const initial: Migration = {
       .addColumn('expires_at', TIME)
       .execute();
     await s.createIndex('revocation_events_revoked').on('revocation_events').column('revoked_at').execute();
-    await s.createTable('policies')
+    await createTable('policies')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('type', NAME, (c) => c.notNull())
-      .addColumn('blob', 'text', (c) => c.notNull())
-      .addColumn('extra', 'text', (c) => c.notNull())
+      .addColumn('blob', TEXT, (c) => c.notNull())
+      .addColumn('extra', TEXT, (c) => c.notNull())
       .execute();
   },
   async down(db: Kysely<unknown>) {

@@ -1,7 +1,9 @@
 import type { MigrationSet } from '../../../lib/db/migrations.js';
 import { initial } from './0001-initial.js';
+import { extensions } from './0002-extensions.js';
 
 /** Identity schema history; append, never edit a released migration. */
 export const identityMigrations: MigrationSet = {
   '0001_initial': initial,
+  '0002_extensions': extensions,
 };

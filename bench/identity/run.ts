@@ -1,0 +1,480 @@
+/**
+ * The identity benchmark: start-up time and idle memory of `kumo up`, and
+ * token issue / validate throughput and latency against a fresh server on
+ * 127.0.0.1. Timings are measurements to read, not assertions; token issue
+ * is also reported as a ratio to the raw argon2id rate measured in the same run.
+ *
+ *   node --import tsx bench/identity/run.ts [--duration 20] [--concurrency 8]
+ *     [--warmup 2] [--extras 10] [--reference 10] [--startup-runs 3]
+ *     [--settle 3] [--json FILE] [--profile-dir DIR] [--keep-data]
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad, type LoadResult } from '../lib/load.js';
+import { cpuSecondsOf, machineInfo, memoryOf, threadsOf, type MachineInfo, type MemoryStats } from '../lib/proc-stats.js';
+import { measureArgon2, type Argon2Reference } from './argon2-reference.js';
+import { ensureBuilt, readAdminOpenrc, startKumo, type KumoProcess } from './kumo-process.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    extras: { type: 'string', default: '10' },
+    reference: { type: 'string', default: '10' },
+    'startup-runs': { type: 'string', default: '3' },
+    settle: { type: 'string', default: '3' },
+    json: { type: 'string' },
+    'profile-dir': { type: 'string' },
+    'keep-data': { type: 'boolean', default: false },
+  },
+});
+
+const num = (name: string, v: string | undefined, min: number, max: number): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in [${min}, ${max}]`);
+  return n;
+};
+const DURATION_S = num('duration', args.duration, 1, 600);
+const CONCURRENCY = num('concurrency', args.concurrency, 1, 256);
+const WARMUP_S = num('warmup', args.warmup, 0, 60);
+const EXTRAS_S = num('extras', args.extras, 0, 600);
+const REFERENCE_S = num('reference', args.reference, 1, 120);
+const STARTUP_RUNS = num('startup-runs', args['startup-runs'], 0, 20);
+const SETTLE_S = num('settle', args.settle, 0, 60);
+// The server's defaults (src/lib/config/options.ts), which the server runs with here.
+const ARGON2 = { memoryCost: 19456, timeCost: 2 };
+const TARGETS = { issueRps: 100, validateRps: 5000, p99Ms: 50, startupMs: 2000, idleRssMiB: 150 };
+const TOKEN_POOL = 1000;
+const COLD_POOL_MAX = 200_000;
+
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+interface StartupSample {
+  kind: 'fresh' | 'restart';
+  readyLineMs: number;
+  healthyMs: number;
+  selfReportedMs: number;
+}
+
+interface PhaseReport {
+  name: string;
+  concurrency: number;
+  durationS: number;
+  requests: number;
+  errors: number;
+  statuses: Record<string, number>;
+  rps: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server CPU used during the phase, in cores (1.0 = one core busy). */
+  serverCores: number;
+  clientCores: number;
+  firstError?: string;
+}
+
+interface Report {
+  machine: MachineInfo;
+  command: string;
+  settings: { durationS: number; concurrency: number; warmupS: number; extrasS: number };
+  startup: StartupSample[];
+  memory: { afterStartup: MemoryStats; afterLoad: MemoryStats; afterExtras?: MemoryStats; threads: number };
+  argon2: Argon2Reference;
+  phases: PhaseReport[];
+}
+
+const live = new Set<KumoProcess>();
+let tmpRoot = '';
+
+async function cleanup(): Promise<void> {
+  await Promise.all([...live].map((k) => k.stop()));
+  live.clear();
+  if (tmpRoot && !args['keep-data']) await rm(tmpRoot, { recursive: true, force: true });
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function start(dataDir: string, profile: boolean): Promise<KumoProcess> {
+  const env: Record<string, string> = {};
+  if (profile && args['profile-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['profile-dir']}`;
+  const k = await startKumo({ dataDir, env });
+  live.add(k);
+  return k;
+}
+
+async function stop(k: KumoProcess): Promise<void> {
+  await k.stop();
+  live.delete(k);
+}
+
+async function measure(k: KumoProcess, name: string, run: () => Promise<LoadResult>, durationS: number): Promise<PhaseReport> {
+  log(`${name}: ${durationS} s at concurrency ${CONCURRENCY}`);
+  const cpu0 = cpuSecondsOf(k.pid);
+  const t0 = performance.now();
+  const r = await run();
+  const serverCores = (cpuSecondsOf(k.pid) - cpu0) / ((performance.now() - t0) / 1000);
+  const ms = (us: number): number => Math.round(us / 10) / 100;
+  const p: PhaseReport = {
+    name,
+    concurrency: CONCURRENCY,
+    durationS: Math.round(r.elapsedS * 100) / 100,
+    requests: r.requests,
+    errors: r.errors,
+    statuses: r.statuses,
+    rps: Math.round(r.rps * 10) / 10,
+    p50Ms: ms(r.latency.quantileUs(0.5)),
+    p90Ms: ms(r.latency.quantileUs(0.9)),
+    p99Ms: ms(r.latency.quantileUs(0.99)),
+    maxMs: ms(r.latency.maxUs),
+    serverCores: Math.round(serverCores * 100) / 100,
+    clientCores: Math.round(r.clientCpu * 100) / 100,
+    ...(r.firstError ? { firstError: r.firstError } : {}),
+  };
+  log(
+    `${name}: ${p.rps} req/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ${p.errors} errors, server ${p.serverCores} cores, client ${p.clientCores} cores`,
+  );
+  if (p.firstError) log(`${name}: first error: ${p.firstError}`);
+  return p;
+}
+
+async function main(): Promise<Report> {
+  const machine = machineInfo();
+  ensureBuilt(log);
+  tmpRoot = await mkdtemp(join(tmpdir(), 'kumo-bench-'));
+
+  // 1. Start-up time: fresh data dirs (migrations, key setup, bootstrap with one argon2 hash), then a restart.
+  const startup: StartupSample[] = [];
+  let last = '';
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    last = join(tmpRoot, `startup-${i}`);
+    const k = await start(last, false);
+    startup.push({ kind: 'fresh', readyLineMs: k.readyLineMs, healthyMs: k.healthyMs, selfReportedMs: k.selfReportedMs });
+    await stop(k);
+  }
+  if (last) {
+    const k = await start(last, false);
+    startup.push({ kind: 'restart', readyLineMs: k.readyLineMs, healthyMs: k.healthyMs, selfReportedMs: k.selfReportedMs });
+    await stop(k);
+  }
+
+  // 2. The server under load, itself a fresh start.
+  const dataDir = join(tmpRoot, 'load');
+  const k = await start(dataDir, true);
+  startup.push({ kind: 'fresh', readyLineMs: k.readyLineMs, healthyMs: k.healthyMs, selfReportedMs: k.selfReportedMs });
+  log(`kumo pid ${k.pid} on ${k.origin}, ready line after ${Math.round(k.readyLineMs)} ms`);
+  await sleep(SETTLE_S * 1000);
+  const afterStartup = memoryOf(k.pid);
+  log(`idle RSS after start-up: ${afterStartup.rssMiB.toFixed(1)} MiB`);
+
+  // 3. The reference, in this process while the server idles.
+  log(`argon2id reference: m=${ARGON2.memoryCost} t=${ARGON2.timeCost} p=1, 2 threads, ${REFERENCE_S} s`);
+  const argon2 = await measureArgon2({ threads: 2, durationMs: REFERENCE_S * 1000, ...ARGON2 });
+  log(`argon2id reference: ${argon2.rate.toFixed(1)} verifications/s (single ${argon2.singleMs.toFixed(1)} ms)`);
+
+  const rc = readAdminOpenrc(dataDir);
+  const json = { 'content-type': 'application/json' };
+  const passwordBody = Buffer.from(
+    JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: rc.OS_USERNAME, domain: { name: rc.OS_USER_DOMAIN_NAME }, password: rc.OS_PASSWORD } },
+        },
+        scope: { project: { name: rc.OS_PROJECT_NAME, domain: { name: rc.OS_PROJECT_DOMAIN_NAME } } },
+      },
+    }),
+  );
+  const issueReq = { method: 'POST', path: '/v3/auth/tokens', headers: json, body: passwordBody };
+
+  // The admin token that authorizes validation (one request, outside any measurement).
+  let adminToken = '';
+  const first = await runLoad({
+    origin: k.origin,
+    concurrency: 1,
+    durationMs: 30_000,
+    maxRequests: 1,
+    expectStatus: 201,
+    next: () => issueReq,
+    onSuccess: (r) => void (adminToken = String(r.headers['x-subject-token'] ?? '')),
+  });
+  if (!adminToken) throw new Error(`could not issue the admin token: ${first.firstError ?? 'no X-Subject-Token'}`);
+
+  const phases: PhaseReport[] = [];
+  const pool: string[] = [];
+  let poolNext = 0;
+  phases.push(
+    await measure(
+      k,
+      'issue (password, project scope)',
+      () =>
+        runLoad({
+          origin: k.origin,
+          concurrency: CONCURRENCY,
+          durationMs: DURATION_S * 1000,
+          warmupMs: WARMUP_S * 1000,
+          maxRequests: DURATION_S * 100_000,
+          expectStatus: 201,
+          next: () => issueReq,
+          onSuccess: (r) => {
+            // A ring of recently issued tokens, the subjects for validation.
+            pool[poolNext++ % TOKEN_POOL] = String(r.headers['x-subject-token']);
+          },
+        }),
+      DURATION_S,
+    ),
+  );
+  if (pool.length === 0) throw new Error('token issue produced no tokens');
+
+  phases.push(
+    await measure(
+      k,
+      'validate (GET, with catalog)',
+      () =>
+        runLoad({
+          origin: k.origin,
+          concurrency: CONCURRENCY,
+          durationMs: DURATION_S * 1000,
+          warmupMs: WARMUP_S * 1000,
+          maxRequests: DURATION_S * 100_000,
+          expectStatus: 200,
+          next: (i) => ({
+            method: 'GET',
+            path: '/v3/auth/tokens',
+            headers: { 'x-auth-token': adminToken, 'x-subject-token': pool[i % pool.length] },
+          }),
+        }),
+      DURATION_S,
+    ),
+  );
+  await sleep(SETTLE_S * 1000);
+  const afterLoad = memoryOf(k.pid);
+  log(`idle RSS after load: ${afterLoad.rssMiB.toFixed(1)} MiB (peak ${afterLoad.peakRssMiB.toFixed(1)} MiB)`);
+
+  // 4. Extras for the analysis: the issue path without the password hash, validation without the cache.
+  let afterExtras: MemoryStats | undefined;
+  if (EXTRAS_S > 0) {
+    const cold: string[] = [];
+    const rescope = Buffer.from(
+      JSON.stringify({
+        auth: {
+          identity: { methods: ['token'], token: { id: adminToken } },
+          scope: { project: { name: rc.OS_PROJECT_NAME, domain: { name: rc.OS_PROJECT_DOMAIN_NAME } } },
+        },
+      }),
+    );
+    phases.push(
+      await measure(
+        k,
+        'issue (token method: no password hash)',
+        () =>
+          runLoad({
+            origin: k.origin,
+            concurrency: CONCURRENCY,
+            durationMs: EXTRAS_S * 1000,
+            warmupMs: WARMUP_S * 1000,
+            maxRequests: COLD_POOL_MAX,
+            expectStatus: 201,
+            next: () => ({ method: 'POST', path: '/v3/auth/tokens', headers: json, body: rescope }),
+            onSuccess: (r) => void (cold.length < COLD_POOL_MAX && cold.push(String(r.headers['x-subject-token']))),
+          }),
+        EXTRAS_S,
+      ),
+    );
+    phases.push(
+      await measure(
+        k,
+        'validate (GET, every token new to the cache)',
+        () =>
+          runLoad({
+            origin: k.origin,
+            concurrency: CONCURRENCY,
+            durationMs: EXTRAS_S * 1000,
+            maxRequests: cold.length,
+            expectStatus: 200,
+            next: (i) => ({ method: 'GET', path: '/v3/auth/tokens', headers: { 'x-auth-token': adminToken, 'x-subject-token': cold[i] } }),
+          }),
+        EXTRAS_S,
+      ),
+    );
+    phases.push(
+      await measure(
+        k,
+        'validate (GET ?nocatalog)',
+        () =>
+          runLoad({
+            origin: k.origin,
+            concurrency: CONCURRENCY,
+            durationMs: EXTRAS_S * 1000,
+            warmupMs: WARMUP_S * 1000,
+            maxRequests: EXTRAS_S * 100_000,
+            expectStatus: 200,
+            next: (i) => ({
+              method: 'GET',
+              path: '/v3/auth/tokens?nocatalog',
+              headers: { 'x-auth-token': adminToken, 'x-subject-token': pool[i % pool.length] },
+            }),
+          }),
+        EXTRAS_S,
+      ),
+    );
+    phases.push(
+      await measure(
+        k,
+        'healthcheck (GET /healthcheck, HTTP floor)',
+        () =>
+          runLoad({
+            origin: k.origin,
+            concurrency: CONCURRENCY,
+            durationMs: EXTRAS_S * 1000,
+            warmupMs: WARMUP_S * 1000,
+            maxRequests: EXTRAS_S * 100_000,
+            expectStatus: 200,
+            next: () => ({ method: 'GET', path: '/healthcheck' }),
+          }),
+        EXTRAS_S,
+      ),
+    );
+    await sleep(SETTLE_S * 1000);
+    afterExtras = memoryOf(k.pid);
+  }
+  const threads = threadsOf(k.pid);
+  await stop(k);
+
+  return {
+    machine,
+    command: `node --import tsx bench/identity/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    settings: { durationS: DURATION_S, concurrency: CONCURRENCY, warmupS: WARMUP_S, extrasS: EXTRAS_S },
+    startup,
+    memory: { afterStartup, afterLoad, ...(afterExtras ? { afterExtras } : {}), threads },
+    argon2,
+    phases,
+  };
+}
+
+function markdown(r: Report): string {
+  const f = (n: number, d = 1): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const mark = (ok: boolean): string => (ok ? 'met' : '**missed**');
+  const [issue, validate, ...extras] = r.phases;
+  const fresh = r.startup.filter((s) => s.kind === 'fresh');
+  const restart = r.startup.find((s) => s.kind === 'restart');
+  const readyMed = median(fresh.map((s) => s.readyLineMs));
+  const readyMax = Math.max(...fresh.map((s) => s.readyLineMs));
+  const healthMed = median(fresh.map((s) => s.healthyMs));
+  const healthMax = Math.max(...fresh.map((s) => s.healthyMs));
+  const rows: string[][] = [];
+  if (issue) {
+    rows.push(['Token issue (password, project scope), req/s', f(issue.rps), `≥ ${TARGETS.issueRps}`, mark(issue.rps >= TARGETS.issueRps)]);
+    rows.push([
+      'Token issue latency p50 / p90 / p99 (max)',
+      `${f(issue.p50Ms)} / ${f(issue.p90Ms)} / ${f(issue.p99Ms)} ms (${f(issue.maxMs)})`,
+      `p99 < ${TARGETS.p99Ms} ms`,
+      mark(issue.p99Ms < TARGETS.p99Ms),
+    ]);
+  }
+  rows.push([
+    `Reference: argon2id verify, m=${r.argon2.params.memoryCost} t=${r.argon2.params.timeCost} p=1, ${r.argon2.threads} threads, /s`,
+    `${f(r.argon2.rate)} (one alone: ${f(r.argon2.singleMs)} ms)`,
+    '',
+    '',
+  ]);
+  if (issue) rows.push(['Token issue rate / argon2id rate', f(issue.rps / r.argon2.rate, 2), '', '']);
+  if (validate) {
+    rows.push([
+      'Token validate (GET, catalog), req/s',
+      f(validate.rps, 0),
+      `≥ ${f(TARGETS.validateRps, 0)}`,
+      mark(validate.rps >= TARGETS.validateRps),
+    ]);
+    rows.push([
+      'Token validate latency p50 / p90 / p99 (max)',
+      `${f(validate.p50Ms, 2)} / ${f(validate.p90Ms, 2)} / ${f(validate.p99Ms, 2)} ms (${f(validate.maxMs)})`,
+      `p99 < ${TARGETS.p99Ms} ms`,
+      mark(validate.p99Ms < TARGETS.p99Ms),
+    ]);
+  }
+  rows.push([
+    `Start-up, spawn → "ready in" line (median / max of ${fresh.length} fresh)`,
+    `${f(readyMed, 0)} / ${f(readyMax, 0)} ms`,
+    `< ${f(TARGETS.startupMs, 0)} ms`,
+    mark(readyMax < TARGETS.startupMs),
+  ]);
+  rows.push([
+    `Start-up, spawn → first 200 /healthcheck (median / max)`,
+    `${f(healthMed, 0)} / ${f(healthMax, 0)} ms`,
+    `< ${f(TARGETS.startupMs, 0)} ms`,
+    mark(healthMax < TARGETS.startupMs),
+  ]);
+  rows.push([`Start-up as printed by kumo ("ready in N ms", median)`, `${f(median(fresh.map((s) => s.selfReportedMs)), 0)} ms`, '', '']);
+  if (restart)
+    rows.push([
+      'Restart on existing data, spawn → "ready in" line',
+      `${f(restart.readyLineMs, 0)} ms`,
+      `< ${f(TARGETS.startupMs, 0)} ms`,
+      mark(restart.readyLineMs < TARGETS.startupMs),
+    ]);
+  rows.push([
+    `Idle RSS after start-up (${f(SETTLE_S, 0)} s settle)`,
+    `${f(r.memory.afterStartup.rssMiB)} MiB`,
+    `< ${TARGETS.idleRssMiB} MB`,
+    mark(r.memory.afterStartup.rssMiB * 1.048576 < TARGETS.idleRssMiB),
+  ]);
+  rows.push([
+    `Idle RSS after issue + validate load (peak during load)`,
+    `${f(r.memory.afterLoad.rssMiB)} MiB (${f(r.memory.afterLoad.peakRssMiB)})`,
+    `< ${TARGETS.idleRssMiB} MB`,
+    mark(r.memory.afterLoad.rssMiB * 1.048576 < TARGETS.idleRssMiB),
+  ]);
+  if (r.memory.afterExtras)
+    rows.push([
+      'Idle RSS after the extra loads too (peak)',
+      `${f(r.memory.afterExtras.rssMiB)} MiB (${f(r.memory.afterExtras.peakRssMiB)})`,
+      '',
+      '',
+    ]);
+  const out = ['| Measurement | Result | Target | |', '|---|---|---|---|', ...rows.map((c) => `| ${c.join(' | ')} |`)];
+  out.push(
+    '',
+    '| Load phase | req/s | p50 ms | p99 ms | errors | server CPU (cores) | load generator CPU (cores) |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const p of [issue, validate, ...extras]) {
+    if (p)
+      out.push(
+        `| ${p.name} | ${f(p.rps)} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${p.errors} | ${f(p.serverCores, 2)} | ${f(p.clientCores, 2)} |`,
+      );
+  }
+  const m = r.machine;
+  out.push(
+    '',
+    `Machine: ${m.cpus} CPUs (nproc), ${m.model}, ${f(m.memoryGiB)} GiB RAM, Linux ${m.kernel}, Node ${m.node}; ${m.date}.`,
+    `Settings: ${r.settings.durationS} s per main phase, ${r.settings.extrasS} s per extra phase, ${r.settings.warmupS} s unmeasured warm-up, concurrency ${r.settings.concurrency}, server threads at the end ${r.memory.threads}.`,
+    `Command: \`${r.command}\``,
+  );
+  return out.join('\n');
+}
+
+try {
+  const report = await main();
+  if (args.json) await writeFile(args.json, JSON.stringify(report, null, 2));
+  process.stdout.write(`${markdown(report)}\n`);
+} catch (e) {
+  log(`failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,59 @@
+/** What Linux's /proc says about a process and the machine, for benchmark reports. */
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+export interface MemoryStats {
+  /** Resident set size now, in MiB. */
+  rssMiB: number;
+  /** Peak resident set size since start, in MiB. */
+  peakRssMiB: number;
+}
+
+export function memoryOf(pid: number): MemoryStats {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+}
+
+/** CPU seconds (user + system, all threads) the process has used so far. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/** Threads of the process (libuv pool, V8 helpers, ...). */
+export function threadsOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+}
+
+export interface MachineInfo {
+  cpus: number;
+  model: string;
+  memoryGiB: number;
+  node: string;
+  kernel: string;
+  date: string;
+}
+
+export function machineInfo(): MachineInfo {
+  let model = cpus()[0]?.model ?? 'unknown';
+  let kernel = 'unknown';
+  try {
+    model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? model;
+    kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    // Not Linux: keep what node:os says.
+  }
+  return {
+    cpus: cpus().length,
+    model,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    kernel,
+    date: new Date().toISOString(),
+  };
+}
