@@ -30,8 +30,10 @@ export interface KumoProcess {
 export interface StartOptions {
   dataDir: string;
   port?: number;
-  /** Extra environment for the server (e.g. NODE_OPTIONS for --cpu-prof). */
+  /** Extra environment for the server. */
   env?: Record<string, string>;
+  /** Extra node flags before the script (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
   timeoutMs?: number;
 }
 
@@ -110,6 +112,7 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
   const port = opts.port ?? (await freePort());
   const origin = `http://127.0.0.1:${port}`;
   const args = [
+    ...(opts.nodeArgs ?? []),
     'bin/kumo.js',
     'up',
     '--data-dir',

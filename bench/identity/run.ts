@@ -6,14 +6,21 @@
  *
  *   node --import tsx bench/identity/run.ts [--duration 20] [--concurrency 8]
  *     [--warmup 2] [--extras 10] [--reference 10] [--startup-runs 3]
- *     [--settle 3] [--json FILE] [--profile-dir DIR] [--keep-data]
+ *     [--settle 3] [--wait-quiet SECONDS] [--json FILE] [--profile-dir DIR]
+ *     [--server-env NAME=VALUE ...] [--keep-data]
+ *
+ * --wait-quiet waits (up to SECONDS) for other work on the machine to stop
+ * before measuring; --profile-dir runs the server under `node --cpu-prof`
+ * (summarise with profile-summary.ts); --server-env is for experiments
+ * (e.g. UV_THREADPOOL_SIZE=2, or KUMO_IDENTITY_PASSWORD_HASH_* which the
+ * argon2 reference then follows).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad, type LoadResult } from '../lib/load.js';
-import { cpuSecondsOf, machineInfo, memoryOf, threadsOf, type MachineInfo, type MemoryStats } from '../lib/proc-stats.js';
+import { runLoad, type LoadOptions } from '../lib/load.js';
+import { cpuSecondsOf, machineCpu, machineInfo, memoryOf, threadsOf, type MachineInfo, type MemoryStats } from '../lib/proc-stats.js';
 import { measureArgon2, type Argon2Reference } from './argon2-reference.js';
 import { ensureBuilt, readAdminOpenrc, startKumo, type KumoProcess } from './kumo-process.js';
 
@@ -26,6 +33,8 @@ const { values: args } = parseArgs({
     reference: { type: 'string', default: '10' },
     'startup-runs': { type: 'string', default: '3' },
     settle: { type: 'string', default: '3' },
+    'wait-quiet': { type: 'string', default: '0' },
+    'server-env': { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
     'profile-dir': { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
@@ -44,8 +53,19 @@ const EXTRAS_S = num('extras', args.extras, 0, 600);
 const REFERENCE_S = num('reference', args.reference, 1, 120);
 const STARTUP_RUNS = num('startup-runs', args['startup-runs'], 0, 20);
 const SETTLE_S = num('settle', args.settle, 0, 60);
-// The server's defaults (src/lib/config/options.ts), which the server runs with here.
-const ARGON2 = { memoryCost: 19456, timeCost: 2 };
+const WAIT_QUIET_S = num('wait-quiet', args['wait-quiet'], 0, 3600);
+const QUIET_CORES = 0.15;
+const SERVER_ENV: Record<string, string> = {};
+for (const kv of args['server-env'] ?? []) {
+  const i = kv.indexOf('=');
+  if (i < 1) throw new Error(`--server-env wants NAME=VALUE, got '${kv}'`);
+  SERVER_ENV[kv.slice(0, i)] = kv.slice(i + 1);
+}
+// The server's defaults (src/lib/config/options.ts) unless overridden for an experiment.
+const ARGON2 = {
+  memoryCost: Number(SERVER_ENV.KUMO_IDENTITY_PASSWORD_HASH_MEMORY_KIB ?? 19456),
+  timeCost: Number(SERVER_ENV.KUMO_IDENTITY_PASSWORD_HASH_TIME_COST ?? 2),
+};
 const TARGETS = { issueRps: 100, validateRps: 5000, p99Ms: 50, startupMs: 2000, idleRssMiB: 150 };
 const TOKEN_POOL = 1000;
 const COLD_POOL_MAX = 200_000;
@@ -80,6 +100,11 @@ interface PhaseReport {
   /** Server CPU used during the phase, in cores (1.0 = one core busy). */
   serverCores: number;
   clientCores: number;
+  /** Whole machine during the phase, in cores: busy (any process, kernel included) and stolen by the hypervisor. */
+  machineBusyCores: number;
+  machineStealCores: number;
+  /** Phase window on CLOCK_MONOTONIC in µs (as V8 CPU profiles time their samples), to slice a server profile. */
+  monotonicUs: [number, number];
   firstError?: string;
 }
 
@@ -89,7 +114,10 @@ interface Report {
   settings: { durationS: number; concurrency: number; warmupS: number; extrasS: number };
   startup: StartupSample[];
   memory: { afterStartup: MemoryStats; afterLoad: MemoryStats; afterExtras?: MemoryStats; threads: number };
-  argon2: Argon2Reference;
+  /** Measured right before and right after the issue phase; `rate` below is their mean. */
+  argon2: Argon2Reference & { before: number; after: number };
+  /** Machine CPU busy (cores) in a quiet window before anything started: other users of the machine. */
+  backgroundCores: number;
   phases: PhaseReport[];
 }
 
@@ -110,9 +138,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function start(dataDir: string, profile: boolean): Promise<KumoProcess> {
-  const env: Record<string, string> = {};
-  if (profile && args['profile-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['profile-dir']}`;
-  const k = await startKumo({ dataDir, env });
+  const nodeArgs = profile && args['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['profile-dir']}`] : [];
+  const k = await startKumo({ dataDir, nodeArgs, env: SERVER_ENV });
   live.add(k);
   return k;
 }
@@ -122,17 +149,34 @@ async function stop(k: KumoProcess): Promise<void> {
   live.delete(k);
 }
 
-async function measure(k: KumoProcess, name: string, run: () => Promise<LoadResult>, durationS: number): Promise<PhaseReport> {
-  log(`${name}: ${durationS} s at concurrency ${CONCURRENCY}`);
+type PhaseLoad = Pick<LoadOptions, 'expectStatus' | 'next' | 'onSuccess' | 'maxRequests'> & { warmup?: boolean };
+
+/** One load phase against the server, with the server's and the machine's CPU use over it. */
+async function phase(k: KumoProcess, name: string, durationS: number, concurrency: number, load: PhaseLoad): Promise<PhaseReport> {
+  log(`${name}: ${durationS} s at concurrency ${concurrency}`);
   const cpu0 = cpuSecondsOf(k.pid);
+  const m0 = machineCpu();
+  const mono0 = Number(process.hrtime.bigint() / 1000n);
   const t0 = performance.now();
-  const r = await run();
-  const serverCores = (cpuSecondsOf(k.pid) - cpu0) / ((performance.now() - t0) / 1000);
+  const r = await runLoad({
+    origin: k.origin,
+    concurrency,
+    durationMs: durationS * 1000,
+    warmupMs: load.warmup === false ? 0 : WARMUP_S * 1000,
+    maxRequests: load.maxRequests ?? durationS * 100_000,
+    expectStatus: load.expectStatus,
+    next: load.next,
+    ...(load.onSuccess ? { onSuccess: load.onSuccess } : {}),
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const serverCores = (cpuSecondsOf(k.pid) - cpu0) / wall;
+  const m1 = machineCpu();
   const ms = (us: number): number => Math.round(us / 10) / 100;
+  const round2 = (x: number): number => Math.round(x * 100) / 100;
   const p: PhaseReport = {
     name,
-    concurrency: CONCURRENCY,
-    durationS: Math.round(r.elapsedS * 100) / 100,
+    concurrency,
+    durationS: round2(r.elapsedS),
     requests: r.requests,
     errors: r.errors,
     statuses: r.statuses,
@@ -141,12 +185,15 @@ async function measure(k: KumoProcess, name: string, run: () => Promise<LoadResu
     p90Ms: ms(r.latency.quantileUs(0.9)),
     p99Ms: ms(r.latency.quantileUs(0.99)),
     maxMs: ms(r.latency.maxUs),
-    serverCores: Math.round(serverCores * 100) / 100,
-    clientCores: Math.round(r.clientCpu * 100) / 100,
+    serverCores: round2(serverCores),
+    clientCores: round2(r.clientCpu),
+    machineBusyCores: round2((m1.busy - m0.busy) / wall),
+    machineStealCores: round2((m1.steal - m0.steal) / wall),
+    monotonicUs: [mono0, Number(process.hrtime.bigint() / 1000n)],
     ...(r.firstError ? { firstError: r.firstError } : {}),
   };
   log(
-    `${name}: ${p.rps} req/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ${p.errors} errors, server ${p.serverCores} cores, client ${p.clientCores} cores`,
+    `${name}: ${p.rps} req/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ${p.errors} errors; cores: server ${p.serverCores}, load generator ${p.clientCores}, whole machine ${p.machineBusyCores} (steal ${p.machineStealCores})`,
   );
   if (p.firstError) log(`${name}: first error: ${p.firstError}`);
   return p;
@@ -155,6 +202,17 @@ async function measure(k: KumoProcess, name: string, run: () => Promise<LoadResu
 async function main(): Promise<Report> {
   const machine = machineInfo();
   ensureBuilt(log);
+  // Other work on the machine skews every figure: measure it, and optionally wait for a quiet moment.
+  const quietUntil = performance.now() + WAIT_QUIET_S * 1000;
+  let backgroundCores: number;
+  for (;;) {
+    const c0 = machineCpu();
+    await sleep(2000);
+    backgroundCores = Math.round(((machineCpu().busy - c0.busy) / 2) * 100) / 100;
+    if (backgroundCores <= QUIET_CORES || performance.now() >= quietUntil) break;
+  }
+  log(`background CPU before the run: ${backgroundCores} cores busy`);
+  if (backgroundCores > QUIET_CORES) log('warning: the machine is not idle; figures will be lower and noisier than on a quiet machine');
   tmpRoot = await mkdtemp(join(tmpdir(), 'kumo-bench-'));
 
   // 1. Start-up time: fresh data dirs (migrations, key setup, bootstrap with one argon2 hash), then a restart.
@@ -182,9 +240,14 @@ async function main(): Promise<Report> {
   log(`idle RSS after start-up: ${afterStartup.rssMiB.toFixed(1)} MiB`);
 
   // 3. The reference, in this process while the server idles.
-  log(`argon2id reference: m=${ARGON2.memoryCost} t=${ARGON2.timeCost} p=1, 2 threads, ${REFERENCE_S} s`);
-  const argon2 = await measureArgon2({ threads: 2, durationMs: REFERENCE_S * 1000, ...ARGON2 });
-  log(`argon2id reference: ${argon2.rate.toFixed(1)} verifications/s (single ${argon2.singleMs.toFixed(1)} ms)`);
+  const reference = async (): Promise<Argon2Reference> => {
+    const a = await measureArgon2({ threads: 2, durationMs: REFERENCE_S * 1000, ...ARGON2 });
+    log(
+      `argon2id reference (m=${ARGON2.memoryCost} t=${ARGON2.timeCost} p=1, 2 threads): ${a.rate.toFixed(1)}/s, one alone ${a.singleMs.toFixed(1)} ms`,
+    );
+    return a;
+  };
+  const refBefore = await reference();
 
   const rc = readAdminOpenrc(dataDir);
   const json = { 'content-type': 'application/json' };
@@ -218,56 +281,34 @@ async function main(): Promise<Report> {
   const pool: string[] = [];
   let poolNext = 0;
   phases.push(
-    await measure(
-      k,
-      'issue (password, project scope)',
-      () =>
-        runLoad({
-          origin: k.origin,
-          concurrency: CONCURRENCY,
-          durationMs: DURATION_S * 1000,
-          warmupMs: WARMUP_S * 1000,
-          maxRequests: DURATION_S * 100_000,
-          expectStatus: 201,
-          next: () => issueReq,
-          onSuccess: (r) => {
-            // A ring of recently issued tokens, the subjects for validation.
-            pool[poolNext++ % TOKEN_POOL] = String(r.headers['x-subject-token']);
-          },
-        }),
-      DURATION_S,
-    ),
+    await phase(k, 'issue (password, project scope)', DURATION_S, CONCURRENCY, {
+      expectStatus: 201,
+      next: () => issueReq,
+      // A ring of recently issued tokens: the subjects for validation.
+      onSuccess: (r) => void (pool[poolNext++ % TOKEN_POOL] = String(r.headers['x-subject-token'])),
+    }),
   );
   if (pool.length === 0) throw new Error('token issue produced no tokens');
+  const refAfter = await reference();
+  const argon2 = { ...refBefore, rate: (refBefore.rate + refAfter.rate) / 2, before: refBefore.rate, after: refAfter.rate };
 
+  const validate = (path: string) => (i: number) => ({
+    method: 'GET',
+    path,
+    headers: { 'x-auth-token': adminToken, 'x-subject-token': pool[i % pool.length] },
+  });
   phases.push(
-    await measure(
-      k,
-      'validate (GET, with catalog)',
-      () =>
-        runLoad({
-          origin: k.origin,
-          concurrency: CONCURRENCY,
-          durationMs: DURATION_S * 1000,
-          warmupMs: WARMUP_S * 1000,
-          maxRequests: DURATION_S * 100_000,
-          expectStatus: 200,
-          next: (i) => ({
-            method: 'GET',
-            path: '/v3/auth/tokens',
-            headers: { 'x-auth-token': adminToken, 'x-subject-token': pool[i % pool.length] },
-          }),
-        }),
-      DURATION_S,
-    ),
+    await phase(k, 'validate (GET, with catalog)', DURATION_S, CONCURRENCY, { expectStatus: 200, next: validate('/v3/auth/tokens') }),
   );
   await sleep(SETTLE_S * 1000);
   const afterLoad = memoryOf(k.pid);
   log(`idle RSS after load: ${afterLoad.rssMiB.toFixed(1)} MiB (peak ${afterLoad.peakRssMiB.toFixed(1)} MiB)`);
 
-  // 4. Extras for the analysis: the issue path without the password hash, validation without the cache.
+  // 4. Extras for the analysis: latency without queueing, the issue path without the password
+  //    hash, validation without the cache or the catalog, and the HTTP floor.
   let afterExtras: MemoryStats | undefined;
   if (EXTRAS_S > 0) {
+    phases.push(await phase(k, 'issue (password), concurrency 2', EXTRAS_S, 2, { expectStatus: 201, next: () => issueReq }));
     const cold: string[] = [];
     const rescope = Buffer.from(
       JSON.stringify({
@@ -278,76 +319,32 @@ async function main(): Promise<Report> {
       }),
     );
     phases.push(
-      await measure(
-        k,
-        'issue (token method: no password hash)',
-        () =>
-          runLoad({
-            origin: k.origin,
-            concurrency: CONCURRENCY,
-            durationMs: EXTRAS_S * 1000,
-            warmupMs: WARMUP_S * 1000,
-            maxRequests: COLD_POOL_MAX,
-            expectStatus: 201,
-            next: () => ({ method: 'POST', path: '/v3/auth/tokens', headers: json, body: rescope }),
-            onSuccess: (r) => void (cold.length < COLD_POOL_MAX && cold.push(String(r.headers['x-subject-token']))),
-          }),
-        EXTRAS_S,
-      ),
+      await phase(k, 'issue (token method: no password hash)', EXTRAS_S, CONCURRENCY, {
+        expectStatus: 201,
+        maxRequests: COLD_POOL_MAX,
+        next: () => ({ method: 'POST', path: '/v3/auth/tokens', headers: json, body: rescope }),
+        onSuccess: (r) => void (cold.length < COLD_POOL_MAX && cold.push(String(r.headers['x-subject-token']))),
+      }),
     );
     phases.push(
-      await measure(
-        k,
-        'validate (GET, every token new to the cache)',
-        () =>
-          runLoad({
-            origin: k.origin,
-            concurrency: CONCURRENCY,
-            durationMs: EXTRAS_S * 1000,
-            maxRequests: cold.length,
-            expectStatus: 200,
-            next: (i) => ({ method: 'GET', path: '/v3/auth/tokens', headers: { 'x-auth-token': adminToken, 'x-subject-token': cold[i] } }),
-          }),
-        EXTRAS_S,
-      ),
+      await phase(k, 'validate (GET, every token new to the cache)', EXTRAS_S, CONCURRENCY, {
+        expectStatus: 200,
+        warmup: false,
+        maxRequests: cold.length,
+        next: (i) => ({ method: 'GET', path: '/v3/auth/tokens', headers: { 'x-auth-token': adminToken, 'x-subject-token': cold[i] } }),
+      }),
     );
     phases.push(
-      await measure(
-        k,
-        'validate (GET ?nocatalog)',
-        () =>
-          runLoad({
-            origin: k.origin,
-            concurrency: CONCURRENCY,
-            durationMs: EXTRAS_S * 1000,
-            warmupMs: WARMUP_S * 1000,
-            maxRequests: EXTRAS_S * 100_000,
-            expectStatus: 200,
-            next: (i) => ({
-              method: 'GET',
-              path: '/v3/auth/tokens?nocatalog',
-              headers: { 'x-auth-token': adminToken, 'x-subject-token': pool[i % pool.length] },
-            }),
-          }),
-        EXTRAS_S,
-      ),
+      await phase(k, 'validate (GET ?nocatalog)', EXTRAS_S, CONCURRENCY, {
+        expectStatus: 200,
+        next: validate('/v3/auth/tokens?nocatalog'),
+      }),
     );
     phases.push(
-      await measure(
-        k,
-        'healthcheck (GET /healthcheck, HTTP floor)',
-        () =>
-          runLoad({
-            origin: k.origin,
-            concurrency: CONCURRENCY,
-            durationMs: EXTRAS_S * 1000,
-            warmupMs: WARMUP_S * 1000,
-            maxRequests: EXTRAS_S * 100_000,
-            expectStatus: 200,
-            next: () => ({ method: 'GET', path: '/healthcheck' }),
-          }),
-        EXTRAS_S,
-      ),
+      await phase(k, 'healthcheck (GET /healthcheck: the HTTP floor)', EXTRAS_S, CONCURRENCY, {
+        expectStatus: 200,
+        next: () => ({ method: 'GET', path: '/healthcheck' }),
+      }),
     );
     await sleep(SETTLE_S * 1000);
     afterExtras = memoryOf(k.pid);
@@ -362,6 +359,7 @@ async function main(): Promise<Report> {
     startup,
     memory: { afterStartup, afterLoad, ...(afterExtras ? { afterExtras } : {}), threads },
     argon2,
+    backgroundCores,
     phases,
   };
 }
@@ -388,7 +386,7 @@ function markdown(r: Report): string {
   }
   rows.push([
     `Reference: argon2id verify, m=${r.argon2.params.memoryCost} t=${r.argon2.params.timeCost} p=1, ${r.argon2.threads} threads, /s`,
-    `${f(r.argon2.rate)} (one alone: ${f(r.argon2.singleMs)} ms)`,
+    `${f(r.argon2.rate)} (before ${f(r.argon2.before)}, after ${f(r.argon2.after)}; one alone: ${f(r.argon2.singleMs)} ms)`,
     '',
     '',
   ]);
@@ -449,20 +447,20 @@ function markdown(r: Report): string {
   const out = ['| Measurement | Result | Target | |', '|---|---|---|---|', ...rows.map((c) => `| ${c.join(' | ')} |`)];
   out.push(
     '',
-    '| Load phase | req/s | p50 ms | p99 ms | errors | server CPU (cores) | load generator CPU (cores) |',
-    '|---|---|---|---|---|---|---|',
+    '| Load phase | concurrency | req/s | p50 ms | p99 ms | errors | req per server CPU-second | server CPU (cores) | load generator CPU (cores) | rest of the machine (cores) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const p of [issue, validate, ...extras]) {
     if (p)
       out.push(
-        `| ${p.name} | ${f(p.rps)} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${p.errors} | ${f(p.serverCores, 2)} | ${f(p.clientCores, 2)} |`,
+        `| ${p.name} | ${p.concurrency} | ${f(p.rps)} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${p.errors} | ${f(p.rps / p.serverCores, 0)} | ${f(p.serverCores, 2)} | ${f(p.clientCores, 2)} | ${f(Math.max(0, p.machineBusyCores - p.serverCores - p.clientCores), 2)} |`,
       );
   }
   const m = r.machine;
   out.push(
     '',
     `Machine: ${m.cpus} CPUs (nproc), ${m.model}, ${f(m.memoryGiB)} GiB RAM, Linux ${m.kernel}, Node ${m.node}; ${m.date}.`,
-    `Settings: ${r.settings.durationS} s per main phase, ${r.settings.extrasS} s per extra phase, ${r.settings.warmupS} s unmeasured warm-up, concurrency ${r.settings.concurrency}, server threads at the end ${r.memory.threads}.`,
+    `Settings: ${Object.keys(SERVER_ENV).length ? `server environment ${JSON.stringify(SERVER_ENV)}, ` : ''}${r.settings.durationS} s per main phase, ${r.settings.extrasS} s per extra phase, ${r.settings.warmupS} s unmeasured warm-up, concurrency ${r.settings.concurrency}, server threads at the end ${r.memory.threads}; other CPU use on the machine before the run: ${f(r.backgroundCores, 2)} cores.`,
     `Command: \`${r.command}\``,
   );
   return out.join('\n');

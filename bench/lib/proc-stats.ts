@@ -57,3 +57,19 @@ export function machineInfo(): MachineInfo {
     date: new Date().toISOString(),
   };
 }
+
+export interface MachineCpu {
+  /** Seconds of CPU time (all CPUs) spent busy: user, nice, system, irq, softirq. */
+  busy: number;
+  /** Seconds idle or waiting for I/O. */
+  idle: number;
+  /** Seconds the hypervisor ran something else while we wanted the CPU. */
+  steal: number;
+}
+
+/** Machine-wide CPU time so far (the first line of /proc/stat). */
+export function machineCpu(): MachineCpu {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  return { busy: (user + nice + system + irq + softirq) / 100, idle: (idle + iowait) / 100, steal: steal / 100 };
+}

@@ -90,3 +90,30 @@ export function totals(tests: TestResult[]): Totals {
 }
 
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * Non-2xx requests per Tempest caller ("Class:test_method" or
+ * "Class:setUpClass") from tempest.log's INFO lines:
+ * `Request (TokensV3Test:test_create_token): 404 GET http://... 0.003s`.
+ */
+export function failedRequestsByCaller(log: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of log.matchAll(/Request \(([^)]+)\): (\d{3}) (\w+) (\S+)/g)) {
+    const [, caller, code, method, url] = m as unknown as [string, string, string, string, string];
+    if (code.startsWith('2')) continue;
+    out.set(caller, [...(out.get(caller) ?? []), `${code} ${method} ${url.replace(/^https?:\/\/[^/]+/, '')}`]);
+  }
+  return out;
+}
+
+/** Fills each result's `requests` from the log when the subunit details had none. */
+export function attachRequests(tests: TestResult[], byCaller: Map<string, string[]>): void {
+  for (const t of tests) {
+    if (t.requests.length > 0) continue;
+    const parts = t.id.split('.');
+    const method = parts.at(-1) ?? '';
+    const cls = parts.at(-2) ?? '';
+    const found = byCaller.get(`${cls}:${t.source === 'class' ? 'setUpClass' : method}`) ?? [];
+    t.requests = found.slice(-5);
+  }
+}

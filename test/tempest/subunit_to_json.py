@@ -80,7 +80,7 @@ def main():
         requests = []
         for m in REQ.finditer(files.get("pythonlogging", "")):
             if not m.group(2).startswith("2"):
-                requests.append("%s %s %s" % (m.group(2), m.group(3), m.group(4)))
+                requests.append("%s %s %s" % (m.group(2), m.group(3), re.sub(r"^https?://[^/]+", "", m.group(4))))
         print(json.dumps({"id": tid, "status": status, "reason": reason, "requests": requests[-5:]}))
 
 

@@ -33,6 +33,23 @@ export interface AppCredentialInput {
   roles?: { id?: string; name?: string; domain_id?: string | null }[];
 }
 
+const KEYSTONE_INVALID = 'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
+
+/**
+ * An `expires_at` as Keystone reads it (UTC unless told otherwise), kept to
+ * the microsecond: Keystone stores microseconds and clients compare the
+ * value they get back with the one they sent.
+ */
+export function parseExpiry(raw: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(raw.trim());
+  const whole = m ? Date.parse(`${m[1]}T${m[2]}${(m[4] ?? 'Z').toUpperCase()}`) : NaN;
+  if (!m || Number.isNaN(whole)) throw badRequest(`Timestamp not in expected format. ${KEYSTONE_INVALID}`, 'validation_error');
+  const micros = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
+  const at = `${new Date(whole).toISOString().slice(0, 19)}.${micros}Z`;
+  if (Date.parse(at) <= Date.now()) throw badRequest(`The 'expires_at' must not be before now. ${KEYSTONE_INVALID}`, 'validation_error');
+  return at;
+}
+
 /** The caller creating an application credential: it delegates from the caller's current token. */
 export interface Delegator {
   userId: string;
@@ -62,24 +79,22 @@ export class AppCredentialService {
       throw forbidden('Using method application_credential is not allowed for managing additional application credentials.');
     }
     if (!by.projectId) throw badRequest('Application credentials can only be created with a project-scoped token.');
-    let expiresAt: string | null = null;
-    if (input.expires_at) {
-      const t = Date.parse(input.expires_at);
-      if (Number.isNaN(t)) throw badRequest(`Invalid input for field 'expires_at': '${input.expires_at}' is not a valid date-time.`);
-      if (t <= Date.now()) throw badRequest('The expiration time of an application credential must be in the future.');
-      expiresAt = new Date(t).toISOString();
-    }
-    // Roles default to all the roles of the token; asking for more than the token has is refused.
+    const expiresAt = input.expires_at ? parseExpiry(input.expires_at) : null;
+    // Roles default to all the roles of the token; asking for one the token lacks is invalid input (as Keystone).
     let roleIds = by.roles.map((r) => r.id);
     if (input.roles && input.roles.length > 0) {
       roleIds = [];
       for (const ref of input.roles) {
-        const role = ref.id ? await this.deps.roles.find(ref.id) : ref.name ? await this.deps.roles.findByName(ref.name, ref.domain_id ?? null) : undefined;
-        if (!role) throw notFound(`Could not find role: ${ref.id ?? ref.name}.`, 'role_not_found');
-        if (!by.roles.some((r) => r.id === role.id)) {
-          throw forbidden(`Cannot create an application credential with a role the user does not have: ${role.id}.`);
+        let id = ref.id;
+        if (!id) {
+          const role = ref.name ? await this.deps.roles.findByName(ref.name, ref.domain_id ?? null) : undefined;
+          if (!role) throw notFound(`Could not find role: ${ref.name}.`, 'role_not_found');
+          id = role.id;
         }
-        roleIds.push(role.id);
+        if (!by.roles.some((r) => r.id === id)) {
+          throw badRequest('Invalid application credential: Cannot create an application credential with unassigned role', 'validation_error');
+        }
+        roleIds.push(id);
       }
     }
     const secret = input.secret || newSecret(64);

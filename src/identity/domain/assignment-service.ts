@@ -1,4 +1,4 @@
-import { notFound } from '../../lib/errors.js';
+import { badRequest, forbidden, notFound } from '../../lib/errors.js';
 import { AssignmentStore, type AssignmentFilter } from '../store/assignment-store.js';
 import type { AssignmentRow, AssignmentType } from '../store/schema.js';
 import type { IdentityContext } from './identity-context.js';
@@ -65,6 +65,16 @@ export class AssignmentService {
   }
 
   async grant(g: Grant): Promise<void> {
+    // A domain-specific role applies only inside its domain, and never to the system (as in Keystone).
+    const role = await this.#roles.get(g.roleId);
+    if (role.domainId !== null) {
+      if (g.target === 'system') {
+        throw badRequest(`Role ${role.id} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`, 'validation_error');
+      }
+      if (g.target === 'project' && (await this.#resources.getProject(g.targetId)).domainId !== role.domainId) {
+        throw forbidden(`Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`, 'domain_specific_role_mismatch');
+      }
+    }
     await this.#store.add(rowOf(g));
     this.#ctx.revision.bump();
   }
@@ -139,12 +149,15 @@ export class AssignmentService {
     return [...new Set(rows.map((r) => r.role_id))];
   }
 
-  /** Effective roles (implied roles included) as the token shows them. */
+  /**
+   * Effective roles (implied roles included) as the token shows them;
+   * domain-specific roles only imply others and are left out, as in Keystone.
+   */
   async effectiveRoles(directIds: string[]): Promise<RoleRef[]> {
     if (directIds.length === 0) return [];
     const all = await this.#roles.expand(directIds);
     const roles = await this.#roles.list({ ids: all });
-    return roles.map((r) => ({ id: r.id, name: r.name }));
+    return roles.filter((r) => r.domainId === null).map((r) => ({ id: r.id, name: r.name }));
   }
 
   async rolesOnProject(userId: string, project: Project): Promise<RoleRef[]> {

@@ -1,4 +1,4 @@
-import { badRequest, forbidden, notFound } from '../../lib/errors.js';
+import { KumoError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { CatalogStore, type EndpointFilter } from '../store/catalog-store.js';
 import type { IdentityContext } from './identity-context.js';
@@ -34,6 +34,13 @@ export interface CatalogEntry {
 const SERVICE_KEYS = new Set(['id', 'type', 'name', 'description', 'enabled', 'links']);
 const ENDPOINT_KEYS = new Set(['id', 'service_id', 'region_id', 'region', 'interface', 'url', 'enabled', 'links', 'legacy_endpoint_id']);
 const INTERFACES = new Set(['public', 'internal', 'admin']);
+
+/** Keystone's ValidationError for a reference to something that does not exist. */
+const validation = (attribute: string, target: string): KumoError =>
+  badRequest(
+    `Expecting to find ${attribute} in ${target}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`,
+    'validation_error',
+  );
 
 const extras = (input: Record<string, unknown>, known: Set<string>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(input).filter(([k]) => !known.has(k)));
@@ -107,21 +114,16 @@ export class CatalogService {
   }
 
   async createEndpoint(input: EndpointInput): Promise<Endpoint> {
-    if (!input.service_id) throw badRequest("Invalid input for field 'service_id': a service_id is required.");
-    if (!input.url) throw badRequest("Invalid input for field 'url': a url is required.");
+    if (!input.service_id) throw badRequest("Invalid input for field 'service_id': a service_id is required.", 'validation_error');
+    if (!input.url) throw badRequest("Invalid input for field 'url': a url is required.", 'validation_error');
     const iface = input.interface ?? '';
-    if (!INTERFACES.has(iface)) throw badRequest(`Invalid input for field 'interface': '${iface}' is not one of public, internal, admin.`);
-    await this.getService(input.service_id).catch(() => {
-      throw badRequest(`Could not find service: ${input.service_id}.`);
-    });
-    const regionId = input.region_id ?? input.region ?? null;
-    if (regionId !== null && !(await this.#regions.find(regionId))) {
-      throw badRequest(`Could not find region: ${regionId}.`);
-    }
+    if (!INTERFACES.has(iface)) throw badRequest(`Invalid input for field 'interface': '${iface}' is not one of public, internal, admin.`, 'validation_error');
+    const regionId = await this.#endpointRegion(input);
+    await this.#requireService(input.service_id);
     const e: Endpoint = {
       id: newId(),
       serviceId: input.service_id,
-      regionId,
+      regionId: regionId ?? null,
       interface: iface as EndpointInterface,
       url: input.url,
       enabled: input.enabled ?? true,
@@ -134,19 +136,14 @@ export class CatalogService {
 
   async updateEndpoint(id: string, input: EndpointInput): Promise<Endpoint> {
     const e = await this.getEndpoint(id);
+    const regionId = await this.#endpointRegion(input);
+    if (regionId !== undefined) e.regionId = regionId;
     if (input.service_id !== undefined) {
-      await this.getService(input.service_id).catch(() => {
-        throw badRequest(`Could not find service: ${input.service_id}.`);
-      });
+      await this.#requireService(input.service_id);
       e.serviceId = input.service_id;
     }
-    const regionId = input.region_id !== undefined ? input.region_id : input.region;
-    if (regionId !== undefined) {
-      if (regionId !== null && !(await this.#regions.find(regionId))) throw badRequest(`Could not find region: ${regionId}.`);
-      e.regionId = regionId;
-    }
     if (input.interface !== undefined) {
-      if (!INTERFACES.has(input.interface)) throw badRequest(`Invalid input for field 'interface': '${input.interface}' is not one of public, internal, admin.`);
+      if (!INTERFACES.has(input.interface)) throw badRequest(`Invalid input for field 'interface': '${input.interface}' is not one of public, internal, admin.`, 'validation_error');
       e.interface = input.interface as EndpointInterface;
     }
     if (input.url !== undefined) e.url = input.url;
@@ -157,16 +154,52 @@ export class CatalogService {
     return e;
   }
 
+  /**
+   * The region an endpoint body names (undefined: none given). An unknown
+   * region_id is refused; the legacy `region` alone creates a missing region,
+   * for clients still using the v3 API the way they used v2 (as Keystone).
+   */
+  async #endpointRegion(input: EndpointInput): Promise<string | null | undefined> {
+    if (input.region_id !== undefined && input.region_id !== null) {
+      if (!(await this.#regions.find(input.region_id))) throw validation('endpoint region_id', 'region table');
+      return input.region_id;
+    }
+    if (input.region !== undefined && input.region !== null) {
+      if (!(await this.#regions.find(input.region))) {
+        try {
+          await this.#regions.create({ id: input.region });
+        } catch (e) {
+          // Created meanwhile by a concurrent request: that is what we wanted.
+          if (!(e instanceof KumoError && e.status === 409)) throw e;
+        }
+      }
+      return input.region;
+    }
+    return input.region_id === null || input.region === null ? null : undefined;
+  }
+
+  async #requireService(id: string): Promise<void> {
+    if (!(await this.#store.getService(id))) throw validation('endpoint service_id', 'service table');
+  }
+
   async deleteEndpoint(id: string): Promise<void> {
     await this.getEndpoint(id);
     await this.#store.deleteEndpoint(id);
     this.#ctx.revision.bump();
   }
 
-  /** Regions with endpoints cannot be deleted. */
+  /** Regions with endpoints, in themselves or in a descendant, cannot be deleted (Keystone's RegionDeletionError). */
   async assertRegionUnused(regionId: string): Promise<void> {
-    if ((await this.#store.endpointsInRegion(regionId)) > 0) {
-      throw forbidden(`Unable to delete region ${regionId} because it or its child regions have associated endpoints.`);
+    const seen = new Set<string>();
+    const pending = [regionId];
+    while (pending.length > 0) {
+      const id = pending.pop() as string;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if ((await this.#store.endpointsInRegion(id)) > 0) {
+        throw forbidden(`Unable to delete region ${regionId} because it or its child regions have associated endpoints.`);
+      }
+      for (const child of await this.#regions.list({ parentRegionId: id })) pending.push(child.id);
     }
   }
 

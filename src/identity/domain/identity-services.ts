@@ -5,11 +5,13 @@ import { AssignmentService } from './assignment-service.js';
 import { AuthService } from './auth-service.js';
 import { CatalogService } from './catalog-service.js';
 import { ConsumerService } from './consumer-service.js';
+import { CredentialService, credentialKeyRepository } from './credential-service.js';
 import { DomainConfigService } from './domain-config-service.js';
 import { EndpointFilterService } from './endpoint-filter-service.js';
 import { GroupService } from './group-service.js';
 import type { IdentityContext } from './identity-context.js';
 import { PasswordPolicy } from './password-policy.js';
+import { PolicyBlobService } from './policy-blob-service.js';
 import { RegionService } from './region-service.js';
 import { ResourceService } from './resource-service.js';
 import { RevocationService } from './revocation-service.js';
@@ -30,6 +32,8 @@ export interface IdentityServices {
   readonly catalog: CatalogService;
   readonly revocations: RevocationService;
   readonly appCreds: AppCredentialService;
+  readonly credentials: CredentialService;
+  readonly policies: PolicyBlobService;
   readonly tokens: TokenService;
   readonly auth: AuthService;
   readonly endpointFilter: EndpointFilterService;
@@ -47,6 +51,8 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
   const catalog = new CatalogService(ctx, regions);
   const revocations = new RevocationService(ctx);
   const appCreds = new AppCredentialService(ctx, { roles, assignments, resources });
+  const credentials = new CredentialService(ctx, credentialKeyRepository(keys));
+  const policies = new PolicyBlobService(ctx);
   const tokens = new TokenService(ctx, keys, { users, resources, assignments, catalog, revocations, appCreds });
   const endpointFilter = new EndpointFilterService(ctx, { catalog, resources });
   catalog.setEndpointFilter((projectId) => endpointFilter.visibleEndpoints(projectId));
@@ -58,6 +64,7 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
   resources.setCleanup({
     async targetDeleted(targetId, kind) {
       await assignments.targetDeleted(targetId);
+      if (kind === 'project') await credentials.projectDeleted(targetId);
       await revocations.revoke(kind === 'project' ? { projectId: targetId } : { domainId: targetId });
     },
   });
@@ -65,6 +72,7 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
     async userDeleted(userId) {
       await assignments.actorDeleted(userId);
       await appCreds.userDeleted(userId);
+      await credentials.userDeleted(userId);
       await revocations.revoke({ userId });
     },
     revokeUserTokens: (userId) => revocations.revoke({ userId }),
@@ -74,5 +82,5 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
     membershipChanged: async () => undefined,
   });
 
-  return { ctx, policy: ctx.policy, resources, users, groups, roles, assignments, regions, catalog, revocations, appCreds, tokens, auth, endpointFilter, consumers, domainConfigs };
+  return { ctx, policy: ctx.policy, resources, users, groups, roles, assignments, regions, catalog, revocations, appCreds, credentials, policies, tokens, auth, endpointFilter, consumers, domainConfigs };
 }

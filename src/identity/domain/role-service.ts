@@ -17,6 +17,10 @@ const KNOWN = new Set(['id', 'name', 'domain_id', 'description', 'options', 'lin
 /** Keystone refuses to let any role imply admin (prohibited_implied_role). */
 const PROHIBITED_IMPLIED = new Set(['admin']);
 
+/** A null option value removes the option, as Keystone's resource options do. */
+const withoutNulls = (o: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+
 /** Roles and the implication graph between them. */
 export class RoleService {
   readonly #store: RoleStore;
@@ -54,7 +58,7 @@ export class RoleService {
       domainId: input.domain_id ?? null,
       description: input.description ?? null,
       extra: Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k))),
-      options: input.options ?? {},
+      options: withoutNulls(input.options ?? {}),
     };
     try {
       await this.#store.insert(role);
@@ -69,12 +73,13 @@ export class RoleService {
   async update(id: string, input: RoleInput): Promise<Role> {
     const r = await this.get(id);
     if (input.domain_id !== undefined && (input.domain_id ?? null) !== r.domainId) throw badRequest('Update of `domain_id` is not allowed.');
-    if (r.options.immutable === true && !(input.options && input.options.immutable === false)) {
+    // Clearing `immutable` (false or null) in the same request is what unlocks an immutable role.
+    if (r.options.immutable === true && !(input.options && (input.options.immutable === false || input.options.immutable === null))) {
       throw forbidden(`Cannot modify immutable role ${id}.`);
     }
     if (input.name !== undefined) r.name = input.name;
     if (input.description !== undefined) r.description = input.description;
-    if (input.options !== undefined) r.options = { ...r.options, ...input.options };
+    if (input.options !== undefined) r.options = withoutNulls({ ...r.options, ...input.options });
     r.extra = { ...r.extra, ...Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k))) };
     try {
       await this.#store.update(r);

@@ -1,0 +1,129 @@
+/**
+ * Starts a fresh all-in-one Kumo (`node bin/kumo.js up`) in its own data dir
+ * and stops it by pid with SIGTERM. Port 0 lets the server pick a free port
+ * without a probe-then-bind race; the URL is read from its progress output.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Cloud {
+  pid: number;
+  identityUri: string;
+  dataDir: string;
+  admin: { username: string; password: string; projectName: string; domainName: string };
+  region: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  repoDir: string;
+  dataDir: string;
+  logFile: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+function parseOpenrc(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^export (\w+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2] as string;
+    // Values are single-quoted with '\'' for embedded quotes (credential-files.ts).
+    if (v.startsWith("'")) v = v.slice(1, -1).replaceAll("'\\''", "'");
+    vars[m[1] as string] = v;
+  }
+  return vars;
+}
+
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startCloud(o: StartOptions): Promise<Cloud> {
+  const log = createWriteStream(o.logFile);
+  const child = spawn(
+    process.execPath,
+    [join(o.repoDir, 'bin/kumo.js'), 'up', '--data-dir', o.dataDir, '--host', '127.0.0.1', '--identity-port', '0'],
+    {
+      cwd: o.repoDir,
+      env: { ...process.env, ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (child.pid === undefined) throw new Error('could not start kumo');
+  child.stderr.pipe(log);
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    log.write(b);
+  });
+  const stop = (): Promise<void> => stopChild(child).finally(() => log.end());
+  try {
+    const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+    let uri: string | undefined;
+    while (!uri) {
+      if (child.exitCode !== null) throw new Error(`kumo exited with ${child.exitCode} before it was ready; see ${o.logFile}`);
+      if (Date.now() > deadline) throw new Error(`kumo not ready in time; see ${o.logFile}`);
+      uri = /kumo:\s+identity\s+(http\S+)/.exec(out)?.[1];
+      if (!uri) await new Promise((r) => setTimeout(r, 100));
+    }
+    const base = uri.replace(/\/v3\/?$/, '');
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`${base}/healthcheck never answered 200; see ${o.logFile}`);
+      const ok = await fetch(`${base}/healthcheck`).then(
+        async (r) => r.status === 200 && (await r.text()).trim() === 'OK',
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rc = parseOpenrc(readFileSync(join(o.dataDir, 'admin-openrc'), 'utf8'));
+    return {
+      pid: child.pid,
+      identityUri: uri,
+      dataDir: o.dataDir,
+      logFile: o.logFile,
+      region: rc.OS_REGION_NAME ?? 'RegionOne',
+      admin: {
+        username: rc.OS_USERNAME ?? 'admin',
+        password: rc.OS_PASSWORD ?? '',
+        projectName: rc.OS_PROJECT_NAME ?? 'admin',
+        domainName: rc.OS_USER_DOMAIN_NAME ?? 'Default',
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** An admin token and the admin user's id, for read-only probes. */
+export async function adminToken(c: Cloud): Promise<{ token: string; userId: string }> {
+  const r = await fetch(`${c.identityUri}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: c.admin.username, domain: { name: c.admin.domainName }, password: c.admin.password } },
+        },
+        scope: { project: { name: c.admin.projectName, domain: { name: c.admin.domainName } } },
+      },
+    }),
+  });
+  if (r.status !== 201) throw new Error(`admin authentication failed: ${r.status} ${await r.text()}`);
+  const body = (await r.json()) as { token: { user: { id: string } } };
+  return { token: r.headers.get('x-subject-token') ?? '', userId: body.token.user.id };
+}
