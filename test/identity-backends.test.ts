@@ -31,9 +31,24 @@ const COMPLIANCE_ENV = {
 };
 
 const IDENTITY_TABLES: (keyof IdentityDB)[] = [
-  'domains', 'projects', 'project_tags', 'users', 'passwords', 'groups', 'group_members', 'roles', 'implied_roles',
-  'assignments', 'regions', 'services', 'endpoints', 'application_credentials', 'app_cred_roles', 'credentials',
-  'revocation_events', 'policies',
+  'domains',
+  'projects',
+  'project_tags',
+  'users',
+  'passwords',
+  'groups',
+  'group_members',
+  'roles',
+  'implied_roles',
+  'assignments',
+  'regions',
+  'services',
+  'endpoints',
+  'application_credentials',
+  'app_cred_roles',
+  'credentials',
+  'revocation_events',
+  'policies',
 ];
 
 const UNICODE = 'プロジェクト-ü-🌩';
@@ -65,7 +80,10 @@ function identityStorageContract(backend: Backend): void {
         token: null,
         body: {
           auth: {
-            identity: { methods: ['password'], password: { user: { name: user.name, domain: { id: user.domainId ?? 'default' }, password: user.password } } },
+            identity: {
+              methods: ['password'],
+              password: { user: { name: user.name, domain: { id: user.domainId ?? 'default' }, password: user.password } },
+            },
             ...(scope === undefined ? {} : { scope }),
           },
         },
@@ -93,7 +111,10 @@ function identityStorageContract(backend: Backend): void {
       const again = await migrateToLatest(db as Kysely<unknown>, 'identity', identityMigrations);
       assert.deepEqual(again.applied, []);
       const rows = await db.selectFrom('kumo_migrations_identity').select('name').execute();
-      assert.deepEqual(rows.map((r) => r.name), Object.keys(identityMigrations));
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        Object.keys(identityMigrations),
+      );
       for (const t of IDENTITY_TABLES) assert.equal(typeof (await count(t)), 'number', t);
     });
 
@@ -113,15 +134,33 @@ function identityStorageContract(backend: Backend): void {
       }
     });
 
-    it('pins identity tables to a binary utf8mb4 collation on MySQL, whatever the database default', { skip: backend.name !== 'mysql' && 'MySQL only' }, async () => {
-      const { rows } = await sql<{ t: string; c: string }>`select table_name as t, table_collation as c from information_schema.tables where table_schema = database()`.execute(db);
-      const byTable = new Map(rows.map((r) => [r.t, r.c]));
-      // Binary, and NO PAD where the server has such a collation (MariaDB, MySQL 8).
-      for (const t of IDENTITY_TABLES) assert.match(byTable.get(t) ?? 'missing', /^utf8mb4_(nopad_bin|0900_bin|bin)$/, t);
-    });
+    it(
+      'pins identity tables to a binary utf8mb4 collation on MySQL, whatever the database default',
+      { skip: backend.name !== 'mysql' && 'MySQL only' },
+      async () => {
+        const { rows } = await sql<{
+          t: string;
+          c: string;
+        }>`select table_name as t, table_collation as c from information_schema.tables where table_schema = database()`.execute(db);
+        const byTable = new Map(rows.map((r) => [r.t, r.c]));
+        // Binary, and NO PAD where the server has such a collation (MariaDB, MySQL 8).
+        for (const t of IDENTITY_TABLES) assert.match(byTable.get(t) ?? 'missing', /^utf8mb4_(nopad_bin|0900_bin|bin)$/, t);
+      },
+    );
 
     it('bootstrap run again is idempotent', async () => {
-      const tables = ['domains', 'projects', 'users', 'passwords', 'roles', 'implied_roles', 'assignments', 'regions', 'services', 'endpoints'];
+      const tables = [
+        'domains',
+        'projects',
+        'users',
+        'passwords',
+        'roles',
+        'implied_roles',
+        'assignments',
+        'regions',
+        'services',
+        'endpoints',
+      ];
       const before = await Promise.all(tables.map((t) => count(t)));
       const r = await bootstrapIdentity(h.server.services, {
         adminPassword: ADMIN_PASSWORD,
@@ -137,15 +176,24 @@ function identityStorageContract(backend: Backend): void {
 
     it(
       'bootstrap with resetPassword and the unchanged password keeps the admin and its tokens',
-      { todo: 'Kumo bug: bootstrap always re-sets the password (Keystone only when it differs), tripping password history and revoking admin tokens' },
+      {
+        todo: 'Kumo bug: bootstrap always re-sets the password (Keystone only when it differs), tripping password history and revoking admin tokens',
+      },
       async () => {
-        await bootstrapIdentity(h.server.services, { adminPassword: ADMIN_PASSWORD, resetPassword: true, region: 'RegionOne', endpoints: [] });
+        await bootstrapIdentity(h.server.services, {
+          adminPassword: ADMIN_PASSWORD,
+          resetPassword: true,
+          region: 'RegionOne',
+          endpoints: [],
+        });
         assert.equal((await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': h.adminToken } })).status, 200);
       },
     );
 
     it('creates, lists, updates and deletes regions through the API', async () => {
-      const parent = await h.request('POST', '/v3/regions', { body: { region: { id: 'Region-Ü', description: UNICODE, custom: { nested: [1, true] } } } });
+      const parent = await h.request('POST', '/v3/regions', {
+        body: { region: { id: 'Region-Ü', description: UNICODE, custom: { nested: [1, true] } } },
+      });
       assert.equal(parent.status, 201, parent.text);
       assert.equal(parent.body.region.id, 'Region-Ü');
       const child = await h.request('POST', '/v3/regions', { body: { region: { description: LONG, parent_region_id: 'Region-Ü' } } });
@@ -159,7 +207,10 @@ function identityStorageContract(backend: Backend): void {
       assert.equal(got.body.region.parent_region_id, null);
 
       const kids = await h.request('GET', `/v3/regions?parent_region_id=${encodeURIComponent('Region-Ü')}`);
-      assert.deepEqual(kids.body.regions.map((r: { id: string }) => r.id), [childId]);
+      assert.deepEqual(
+        kids.body.regions.map((r: { id: string }) => r.id),
+        [childId],
+      );
       assert.equal(kids.body.regions[0].description, LONG);
       const all = await h.request('GET', '/v3/regions');
       assert.deepEqual(all.body.regions.map((r: { id: string }) => r.id).sort(), ['Region-Ü', 'RegionOne', childId].sort());
@@ -189,9 +240,11 @@ function identityStorageContract(backend: Backend): void {
       const read = await resources.getProject(p.id);
       assert.equal(read.description, description);
       assert.equal(read.extra.blob, blob);
-      const r = await h.request('POST', '/v3/regions', { body: { region: { id: 'big-region', description, blob } } });
+      // Through the API: just under the body limit, one column over 64 KiB.
+      const regionDescription = 'ü'.repeat(34_000);
+      const r = await h.request('POST', '/v3/regions', { body: { region: { id: 'big-region', description: regionDescription } } });
       assert.equal(r.status, 201, r.text.slice(0, 300));
-      assert.equal((await h.request('GET', '/v3/regions/big-region')).body.region.description, description);
+      assert.equal((await h.request('GET', '/v3/regions/big-region')).body.region.description, regionDescription);
       assert.equal((await h.request('DELETE', '/v3/regions/big-region')).status, 204);
       await resources.deleteProject(p.id);
     });
@@ -234,7 +287,10 @@ function identityStorageContract(backend: Backend): void {
     it('stores projects with tags; duplicate names in a domain are 409', async () => {
       const { resources } = h.server.services;
       const dom = await resources.createDomain({ name: 'projects-domain' });
-      const p = await resources.createProject({ name: UNICODE, domain_id: dom.id, description: 'ü', tags: ['b-tag', 'a-tag', 'タグ'] }, 'default');
+      const p = await resources.createProject(
+        { name: UNICODE, domain_id: dom.id, description: 'ü', tags: ['b-tag', 'a-tag', 'タグ'] },
+        'default',
+      );
       const read = await resources.getProject(p.id);
       assert.equal(read.name, UNICODE);
       assert.equal(read.domainId, dom.id);
@@ -257,7 +313,10 @@ function identityStorageContract(backend: Backend): void {
       const child = await resources.createProject({ name: LONG, parent_id: p.id, tags: ['x'] }, 'default');
       assert.equal((await resources.getProject(child.id)).name, LONG);
       assert.equal((await resources.getProject(child.id)).parentId, p.id);
-      assert.deepEqual((await resources.listProjects({ parentId: p.id })).map((x) => x.id), [child.id]);
+      assert.deepEqual(
+        (await resources.listProjects({ parentId: p.id })).map((x) => x.id),
+        [child.id],
+      );
 
       // A project with enabled children cannot be disabled (Keystone's rule), so the child goes first.
       await resources.deleteProject(child.id);
@@ -268,7 +327,10 @@ function identityStorageContract(backend: Backend): void {
       assert.deepEqual(after.tags, ['second']);
       assert.strictEqual(after.enabled, false);
       const listed = await resources.listProjects({ domainId: dom.id, enabled: false });
-      assert.deepEqual(listed.map((x) => [x.id, x.tags]), [[p.id, ['second']]]);
+      assert.deepEqual(
+        listed.map((x) => [x.id, x.tags]),
+        [[p.id, ['second']]],
+      );
       assert.equal(await count('project_tags', ['project_id', p.id]), 1);
 
       await resources.deleteProject(p.id);
@@ -278,7 +340,10 @@ function identityStorageContract(backend: Backend): void {
 
     it('stores users with passwords; history is pruned and enforced', async () => {
       const { users } = h.server.services;
-      const u = await users.create({ name: `user-${UNICODE}`, password: 'pw-1', email: 'u@example.org', options: { ignore_change_password_upon_first_use: true } }, 'default');
+      const u = await users.create(
+        { name: `user-${UNICODE}`, password: 'pw-1', email: 'u@example.org', options: { ignore_change_password_upon_first_use: true } },
+        'default',
+      );
       assert.ok(u.passwordExpiresAt, 'password_expires_days is set');
       const read = await users.get(u.id);
       assert.equal(read.name, `user-${UNICODE}`);
@@ -300,10 +365,21 @@ function identityStorageContract(backend: Backend): void {
 
       for (const pw of ['pw-2', 'pw-3', 'pw-4']) await users.update(u.id, { password: pw });
       assert.equal(await count('passwords', ['user_id', u.id]), 3, 'history keeps unique_last_password_count passwords');
-      await assert.rejects(users.update(u.id, { password: 'pw-3' }), (e: unknown) => e instanceof KumoError && e.code === 'password_history');
-      const ms = await db.selectFrom('passwords').select('created_at_ms').where('user_id', '=', u.id).orderBy('created_at_ms', 'desc').execute();
+      await assert.rejects(
+        users.update(u.id, { password: 'pw-3' }),
+        (e: unknown) => e instanceof KumoError && e.code === 'password_history',
+      );
+      const ms = await db
+        .selectFrom('passwords')
+        .select('created_at_ms')
+        .where('user_id', '=', u.id)
+        .orderBy('created_at_ms', 'desc')
+        .execute();
       const values = ms.map((r) => Number(r.created_at_ms));
-      assert.ok(values.every((v) => Number.isSafeInteger(v) && v > 1.5e12), String(values));
+      assert.ok(
+        values.every((v) => Number.isSafeInteger(v) && v > 1.5e12),
+        String(values),
+      );
       assert.equal(new Set(values).size, 3);
 
       const ok = await passwordToken({ name: `user-${UNICODE}`, password: 'pw-4' });
@@ -313,7 +389,10 @@ function identityStorageContract(backend: Backend): void {
 
       await users.update(u.id, { enabled: false });
       assert.strictEqual((await users.get(u.id)).enabled, false);
-      assert.deepEqual((await users.list({ enabled: false, domainId: 'default' })).map((x) => x.id), [u.id]);
+      assert.deepEqual(
+        (await users.list({ enabled: false, domainId: 'default' })).map((x) => x.id),
+        [u.id],
+      );
       await users.update(u.id, { enabled: true });
 
       await users.delete(renamed.id);
@@ -385,7 +464,10 @@ function identityStorageContract(backend: Backend): void {
       assert.equal(await count('implied_roles', ['prior_role_id', a.id]), 1);
       assert.deepEqual((await roles.expand([a.id])).sort(), [a.id, b.id, c.id].sort());
       await assert.rejects(roles.imply(c.id, a.id), isStatus(403));
-      assert.deepEqual((await roles.impliedBy(b.id)).map((r) => r.name), [LONG]);
+      assert.deepEqual(
+        (await roles.impliedBy(b.id)).map((r) => r.name),
+        [LONG],
+      );
     });
 
     it('stores grants and computes effective roles, including group, inherited and implied ones', async () => {
@@ -412,12 +494,17 @@ function identityStorageContract(backend: Backend): void {
       const rows = await assignments.list({ actorIds: [u.id] });
       assert.equal(rows.length, 2);
       const inheritedRows = await assignments.list({ actorIds: [u.id], inherited: true });
-      assert.deepEqual(inheritedRows.map(grantOf), [{ actor: 'user', actorId: u.id, target: 'domain', targetId: dom.id, roleId: extra.id, inherited: true }]);
+      assert.deepEqual(inheritedRows.map(grantOf), [
+        { actor: 'user', actorId: u.id, target: 'domain', targetId: dom.id, roleId: extra.id, inherited: true },
+      ]);
       assert.strictEqual(grantOf((await assignments.list({ actorIds: [u.id], inherited: false }))[0]!).inherited, false);
 
       const names = (await assignments.rolesOnProject(u.id, p)).map((r) => r.name).sort();
       assert.deepEqual(names, ['grant-a', 'grant-b', 'inherited-role', 'member', 'reader']);
-      assert.deepEqual((await assignments.projectsOfUser(u.id)).map((x) => x.id), [p.id]);
+      assert.deepEqual(
+        (await assignments.projectsOfUser(u.id)).map((x) => x.id),
+        [p.id],
+      );
 
       const tok = await passwordToken({ name: 'granted', domainId: dom.id, password: 'granted-pw' }, { project: { id: p.id } });
       assert.equal(tok.status, 201, tok.text);
@@ -438,18 +525,34 @@ function identityStorageContract(backend: Backend): void {
       const readS = await catalog.getService(s.id);
       assert.strictEqual(readS.enabled, false);
       assert.equal(readS.description, UNICODE);
-      const e = await catalog.createEndpoint({ service_id: s.id, region_id: 'RegionOne', interface: 'internal', url: 'http://controller:9292/%(project_id)s', enabled: false });
+      const e = await catalog.createEndpoint({
+        service_id: s.id,
+        region_id: 'RegionOne',
+        interface: 'internal',
+        url: 'http://controller:9292/%(project_id)s',
+        enabled: false,
+      });
       assert.deepEqual(await catalog.getEndpoint(e.id), e);
-      assert.deepEqual((await catalog.listEndpoints({ serviceId: s.id, interface: 'internal' })).map((x) => x.id), [e.id]);
+      assert.deepEqual(
+        (await catalog.listEndpoints({ serviceId: s.id, interface: 'internal' })).map((x) => x.id),
+        [e.id],
+      );
       await catalog.deleteService(s.id);
       assert.equal(await count('endpoints', ['service_id', s.id]), 0);
 
       const admin = (await roles.findByName('admin'))!;
       const expires = new Date(Date.now() + 3_600_000).toISOString();
-      const by = { userId: h.adminUserId, projectId: h.adminProjectId, roles: [{ id: admin.id, name: admin.name }], viaAppCred: false, viaUnrestrictedAppCred: false };
+      const by = {
+        userId: h.adminUserId,
+        projectId: h.adminProjectId,
+        roles: [{ id: admin.id, name: admin.name }],
+        viaAppCred: false,
+        viaUnrestrictedAppCred: false,
+      };
       const ac = await appCreds.create(by, { name: `ac-${UNICODE}`, secret: 'ac-secret', expires_at: expires, unrestricted: false });
       const readAc = await appCreds.get(h.adminUserId, ac.id);
-      assert.equal(readAc.expiresAt, expires);
+      assert.equal(readAc.expiresAt, ac.expiresAt);
+      assert.equal(Date.parse(readAc.expiresAt!), Date.parse(expires));
       assert.strictEqual(readAc.unrestricted, false);
       assert.deepEqual(readAc.roles, [{ id: admin.id, name: 'admin' }]);
       await assert.rejects(appCreds.create(by, { name: `ac-${UNICODE}` }), isConflict);
@@ -477,9 +580,20 @@ function identityStorageContract(backend: Backend): void {
       const { resources, users, roles, assignments } = h.server.services;
       const p = await resources.createProject({ name: 'survivor', tags: ['kept'] }, 'default');
       const u = await users.create({ name: 'survivor-user', password: 'survivor-pw' }, 'default');
-      await assignments.grant({ actor: 'user', actorId: u.id, target: 'project', targetId: p.id, roleId: (await roles.findByName('member'))!.id, inherited: false });
-      const userToken = (await passwordToken({ name: 'survivor-user', password: 'survivor-pw' }, { project: { id: p.id } })).headers.get('x-subject-token')!;
-      const revoked = (await passwordToken({ name: 'survivor-user', password: 'survivor-pw' }, { project: { id: p.id } })).headers.get('x-subject-token')!;
+      await assignments.grant({
+        actor: 'user',
+        actorId: u.id,
+        target: 'project',
+        targetId: p.id,
+        roleId: (await roles.findByName('member'))!.id,
+        inherited: false,
+      });
+      const userToken = (await passwordToken({ name: 'survivor-user', password: 'survivor-pw' }, { project: { id: p.id } })).headers.get(
+        'x-subject-token',
+      )!;
+      const revoked = (await passwordToken({ name: 'survivor-user', password: 'survivor-pw' }, { project: { id: p.id } })).headers.get(
+        'x-subject-token',
+      )!;
       assert.equal((await h.request('DELETE', '/v3/auth/tokens', { headers: { 'x-subject-token': revoked } })).status, 204);
       const adminToken = h.adminToken;
 

@@ -35,7 +35,9 @@ describe('loadConfig', () => {
   });
 
   test('file < environment < flags, each per option', () => {
-    const path = file(['host: 10.0.0.1', 'region: FileRegion', 'log_level: warn', 'identity:', '  port: 6000', '  token_expiration: 7200', ''].join('\n'));
+    const path = file(
+      ['host: 10.0.0.1', 'region: FileRegion', 'log_level: warn', 'identity:', '  port: 6000', '  token_expiration: 7200', ''].join('\n'),
+    );
     const fileOnly = loadConfig({ file: path, env: {} });
     assert.equal(fileOnly.host, '10.0.0.1');
     assert.equal(fileOnly.identity.port, 6000);
@@ -76,32 +78,64 @@ describe('loadConfig', () => {
   });
 
   test('booleans accept the usual spellings', () => {
-    for (const [raw, value] of [['yes', true], ['1', true], ['ON', true], ['false', false], ['0', false], ['no', false]] as const) {
-      assert.equal(loadConfig({ env: { KUMO_IDENTITY_CHANGE_PASSWORD_UPON_FIRST_USE: raw } }).identity.changePasswordUponFirstUse, value, raw);
+    for (const [raw, value] of [
+      ['yes', true],
+      ['1', true],
+      ['ON', true],
+      ['false', false],
+      ['0', false],
+      ['no', false],
+    ] as const) {
+      assert.equal(
+        loadConfig({ env: { KUMO_IDENTITY_CHANGE_PASSWORD_UPON_FIRST_USE: raw } }).identity.changePasswordUponFirstUse,
+        value,
+        raw,
+      );
     }
-    assert.equal(loadConfig({ file: file('identity:\n  change_password_upon_first_use: true\n'), env: {} }).identity.changePasswordUponFirstUse, true);
-    assert.throws(() => loadConfig({ env: { KUMO_IDENTITY_CHANGE_PASSWORD_UPON_FIRST_USE: 'maybe' } }), configError(/must be true or false/));
+    assert.equal(
+      loadConfig({ file: file('identity:\n  change_password_upon_first_use: true\n'), env: {} }).identity.changePasswordUponFirstUse,
+      true,
+    );
+    assert.throws(
+      () => loadConfig({ env: { KUMO_IDENTITY_CHANGE_PASSWORD_UPON_FIRST_USE: 'maybe' } }),
+      configError(/must be true or false/),
+    );
   });
 
   test('an unknown option in the file is an error naming it', () => {
-    assert.throws(() => loadConfig({ file: file('identity:\n  bogus: 1\n'), env: {} }), configError(/unknown option\(s\) in .*: identity\.bogus/));
+    assert.throws(
+      () => loadConfig({ file: file('identity:\n  bogus: 1\n'), env: {} }),
+      configError(/unknown option\(s\) in .*: identity\.bogus/),
+    );
     assert.throws(() => loadConfig({ file: file('hots: 10.0.0.1\n'), env: {} }), configError(/unknown option\(s\).*: hots/));
   });
 
   test('a bad integer is an error naming the option and where it came from', () => {
-    assert.throws(() => loadConfig({ env: { KUMO_IDENTITY_PORT: 'abc' } }), configError(/identity\.port \(from KUMO_IDENTITY_PORT\) must be an integer, not 'abc'/));
+    assert.throws(
+      () => loadConfig({ env: { KUMO_IDENTITY_PORT: 'abc' } }),
+      configError(/identity\.port \(from KUMO_IDENTITY_PORT\) must be an integer, not 'abc'/),
+    );
     assert.throws(() => loadConfig({ env: { KUMO_IDENTITY_PORT: '5000.5' } }), configError(/must be an integer/));
     assert.throws(() => loadConfig({ env: { KUMO_IDENTITY_PORT: '70000' } }), configError(/identity\.port .* must be at most 65535/));
     assert.throws(() => loadConfig({ env: { KUMO_IDENTITY_TOKEN_EXPIRATION: '10' } }), configError(/must be at least 60/));
-    assert.throws(() => loadConfig({ file: file('identity:\n  port: [1]\n'), env: {} }), configError(/identity\.port \(from .*kumo-\d+\.yaml\) must be an integer/));
+    assert.throws(
+      () => loadConfig({ file: file('identity:\n  port: [1]\n'), env: {} }),
+      configError(/identity\.port \(from .*kumo-\d+\.yaml\) must be an integer/),
+    );
     assert.throws(() => loadConfig({ env: {}, flags: { 'identity.port': 'x' } }), configError(/must be an integer/));
   });
 
   test('a bad bus_url, log level, regex or file is an error', () => {
-    assert.throws(() => loadConfig({ env: { KUMO_BUS_URL: 'redis://localhost' } }), configError(/bus_url must start with memory:\/\/ or amqp:\/\//));
+    assert.throws(
+      () => loadConfig({ env: { KUMO_BUS_URL: 'redis://localhost' } }),
+      configError(/bus_url must start with memory:\/\/ or amqp:\/\//),
+    );
     assert.equal(loadConfig({ env: { KUMO_BUS_URL: 'amqps://u:p@rabbit:5671' } }).busUrl, 'amqps://u:p@rabbit:5671');
     assert.throws(() => loadConfig({ env: { KUMO_LOG_LEVEL: 'loud' } }), configError(/log_level .* must be one of/));
-    assert.throws(() => loadConfig({ env: { KUMO_IDENTITY_PASSWORD_REGEX: '([a-z' } }), configError(/password_regex is not a valid regular expression/));
+    assert.throws(
+      () => loadConfig({ env: { KUMO_IDENTITY_PASSWORD_REGEX: '([a-z' } }),
+      configError(/password_regex is not a valid regular expression/),
+    );
     assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} }), configError(/cannot read config file/));
     assert.throws(() => loadConfig({ file: file('- a\n- b\n'), env: {} }), configError(/must hold a mapping/));
   });

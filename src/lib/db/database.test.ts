@@ -38,7 +38,10 @@ test('isUniqueViolation on real SQLite errors', async () => {
     await d.db.insertInto('t').values({ id: '1', name: 'a', note: '' }).execute();
     const failure = async (row: { id: string; name: string; note: string | null }): Promise<unknown> => {
       try {
-        await d.db.insertInto('t').values(row as never).execute();
+        await d.db
+          .insertInto('t')
+          .values(row as never)
+          .execute();
       } catch (e) {
         return e;
       }

@@ -80,6 +80,12 @@ describe('service app factory', () => {
     assert.equal(bad.status, 400);
   });
 
+  it('refuses NUL characters in URLs and bodies with 400', async () => {
+    assert.equal((await fetch(`${base}/me%00`, { headers: { 'x-auth-token': 'good' } })).status, 400);
+    const r = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "a\\u0000b"}' });
+    assert.equal(r.status, 400);
+  });
+
   it('serves /healthcheck and Prometheus /metrics', async () => {
     const h = await fetch(`${base}/healthcheck`);
     assert.equal(h.status, 200);

@@ -73,6 +73,7 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    if (text.includes('\\u0000')) return done(nulError(), undefined);
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -82,6 +83,8 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
+    // PostgreSQL cannot store NUL in text; no OpenStack identifier or name holds one.
+    if (/%00/.test(req.url)) throw nulError();
     if (req.routeOptions.config.public) return;
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string' || token === '') throw unauthorized();
@@ -125,6 +128,8 @@ function sendFault(reply: FastifyReply, req: FastifyRequest, style: FaultStyle, 
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   void reply.code(err.status).type('application/json').send(renderFault(style, err, { requestId: req.id }));
 }
+
+const nulError = (): KumoError => new KumoError('validation_error', 400, 'Invalid input: NUL characters are not allowed.');
 
 /** Maps whatever was thrown to the one error type clients see. */
 function toKumoError(error: unknown): KumoError {

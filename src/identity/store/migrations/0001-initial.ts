@@ -21,7 +21,7 @@ export const initial: Migration = {
   async up(db: Kysely<unknown>) {
     const options = await mysqlTableOptions(db);
     // MySQL's TEXT holds only 64 KiB, less than a request body may carry; the others have no such limit.
-    const TEXT = options ? 'mediumtext' : 'text';
+    const TEXT = options ? sql`mediumtext` : 'text';
     const s = db.schema;
     const createTable = (name: string) => (options ? s.createTable(name).modifyEnd(sql.raw(options)) : s.createTable(name));
     await createTable('domains')
