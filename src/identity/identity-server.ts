@@ -32,7 +32,13 @@ export interface IdentityServerDeps {
 /** Opens and migrates the identity database. */
 export async function openIdentityDatabase(config: KumoConfig): Promise<IdentityDatabase> {
   const database = await openDatabase<IdentityDB>(config.identity.databaseUrl);
-  await migrateToLatest(database.db as never, 'identity', identityMigrations);
+  try {
+    await migrateToLatest(database.db as never, 'identity', identityMigrations);
+  } catch (e) {
+    // An open pool would keep the process alive after the failure is reported.
+    await database.close();
+    throw e;
+  }
   return database;
 }
 

@@ -93,7 +93,6 @@ export function registerDomainRoutes(app: FastifyInstance, svc: IdentityServices
 
 /** Keystone deletes a (disabled) domain with its projects, users and groups; also used for is_domain projects. */
 export async function deleteDomainCascade(svc: IdentityServices, id: string): Promise<void> {
+  // Users and groups go with the domain through the resource cleanup hook (identity-services.ts).
   await svc.resources.deleteDomain(id);
-  for (const u of await svc.users.list({ domainId: id })) await svc.users.delete(u.id);
-  for (const g of await svc.groups.list({ domainId: id })) await svc.groups.delete(g.id);
 }

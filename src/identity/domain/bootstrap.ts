@@ -49,7 +49,10 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
   let user = await users.findByName(DEFAULT_DOMAIN_ID, 'admin');
   const created = !user;
   if (!user) user = await users.create({ name: 'admin', password: opts.adminPassword }, DEFAULT_DOMAIN_ID);
-  else if (opts.resetPassword) await users.update(user.id, { password: opts.adminPassword, enabled: true });
+  else if (opts.resetPassword && !(await users.passwordMatches(user.id, opts.adminPassword))) {
+    // Like keystone-manage bootstrap: only a password that no longer works is reset, so restarts keep tokens valid.
+    await users.update(user.id, { password: opts.adminPassword, enabled: true });
+  }
   await assignments.grant({ actor: 'user', actorId: user.id, target: 'project', targetId: project.id, roleId: admin.id, inherited: false });
   await assignments.grant({ actor: 'user', actorId: user.id, target: 'system', targetId: 'all', roleId: admin.id, inherited: false });
 

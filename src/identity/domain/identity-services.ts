@@ -64,6 +64,11 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
   resources.setCleanup({
     async targetDeleted(targetId, kind) {
       await assignments.targetDeleted(targetId);
+      // A domain takes its users and groups with it, as in Keystone.
+      if (kind === 'domain') {
+        for (const u of await users.list({ domainId: targetId })) await users.delete(u.id);
+        for (const g of await groups.list({ domainId: targetId })) await groups.delete(g.id);
+      }
       if (kind === 'project') await credentials.projectDeleted(targetId);
       await revocations.revoke(kind === 'project' ? { projectId: targetId } : { domainId: targetId });
     },

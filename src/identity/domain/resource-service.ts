@@ -115,7 +115,6 @@ export class ResourceService {
       throw e;
     }
     this.#ctx.revision.bump();
-    if (input.enabled === false) await this.#cleanup?.targetDeleted(id, 'domain').catch(() => undefined);
     return d;
   }
 

@@ -166,6 +166,11 @@ export class UserService {
     }
   }
 
+  /** True when `password` is the user's current password; no lockout accounting (for bootstrap). */
+  passwordMatches(userId: string, password: string): Promise<boolean> {
+    return this.#passwords.verify(userId, password);
+  }
+
   /** Self-service password change: the original password authenticates the change. */
   async changeOwnPassword(userId: string, original: string, next: string): Promise<void> {
     const user = await this.#store.get(userId);

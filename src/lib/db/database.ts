@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 
 export type DialectName = 'sqlite' | 'mysql' | 'postgres';
@@ -41,6 +42,8 @@ async function makeDialect(url: string): Promise<{ dialect: Dialect; name: Diale
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     const { default: SQLite } = await import('better-sqlite3');
     const handle = new SQLite(file);
+    // Databases hold password hashes: owner-only, and SQLite gives its -wal/-shm files the same mode.
+    if (file !== ':memory:' && file !== '') chmodSync(file, 0o600);
     // WAL lets API readers proceed while a writer commits; busy_timeout rides out short write locks.
     handle.pragma('journal_mode = WAL');
     handle.pragma('synchronous = NORMAL');

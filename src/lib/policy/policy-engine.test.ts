@@ -189,7 +189,7 @@ describe('PolicyEngine', () => {
       (e: unknown) =>
         e instanceof KumoError &&
         e.status === 403 &&
-        e.message === "Policy doesn't allow identity:list_projects to be performed.",
+        e.message === 'You are not authorized to perform the requested action: identity:list_projects.',
     );
     assert.throws(
       () => engine.check('identity:nope', {}, projectReader),

@@ -89,7 +89,7 @@ export class PolicyEngine {
 
   /** Like check(), but throws the 403 every OpenStack service returns on denial. */
   enforce(action: string, target: PolicyTarget, creds: PolicyCredentials): void {
-    if (!this.check(action, target, creds)) throw forbidden(`Policy doesn't allow ${action} to be performed.`);
+    if (!this.check(action, target, creds)) throw forbidden(`You are not authorized to perform the requested action: ${action}.`);
   }
 
   #evaluate(check: Check, target: PolicyTarget, creds: PolicyCredentials): boolean {
