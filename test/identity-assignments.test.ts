@@ -56,13 +56,19 @@ describe('identity: grants and role assignments', () => {
       const dom = await createDomain();
       const project = await createProject(dom.id);
       const role = await createRole();
-      for (const [actor, entity] of [['users', await createUser(dom.id)], ['groups', await createGroup(dom.id)]] as const) {
+      for (const [actor, entity] of [
+        ['users', await createUser(dom.id)],
+        ['groups', await createGroup(dom.id)],
+      ] as const) {
         for (const target of [`projects/${project.id}`, `domains/${dom.id}`]) {
           const base = `/v3/${target}/${actor}/${entity.id}/roles`;
           await expectStatus('PUT', `${base}/${role.id}`, 204);
           await expectStatus('PUT', `${base}/${role.id}`, 204); // granting twice is fine
           const list = await expectStatus('GET', base, 200);
-          assert.deepEqual(list.body.roles.map((r: any) => r.id), [role.id]);
+          assert.deepEqual(
+            list.body.roles.map((r: any) => r.id),
+            [role.id],
+          );
           assert.equal(list.body.roles[0].name, role.name);
           assert.equal(list.body.roles[0].links.self, `${h.url}/v3/roles/${role.id}`);
           assert.equal(list.body.links.self, `${h.url}${base}`);
@@ -111,10 +117,16 @@ describe('identity: grants and role assignments', () => {
 
     it('grants, lists, checks and revokes system roles for users and groups', async () => {
       const role = await createRole();
-      for (const [actor, entity] of [['users', await createUser()], ['groups', await createGroup()]] as const) {
+      for (const [actor, entity] of [
+        ['users', await createUser()],
+        ['groups', await createGroup()],
+      ] as const) {
         const base = `/v3/system/${actor}/${entity.id}/roles`;
         await expectStatus('PUT', `${base}/${role.id}`, 204);
-        assert.deepEqual((await expectStatus('GET', base, 200)).body.roles.map((r: any) => r.id), [role.id]);
+        assert.deepEqual(
+          (await expectStatus('GET', base, 200)).body.roles.map((r: any) => r.id),
+          [role.id],
+        );
         await expectStatus('HEAD', `${base}/${role.id}`, 204);
         await expectStatus('GET', `${base}/${role.id}`, 204);
         const listed = await assignments(`${actor === 'users' ? 'user' : 'group'}.id=${entity.id}&scope.system=all`);
@@ -158,14 +170,20 @@ describe('identity: grants and role assignments', () => {
       const dom = await createDomain();
       const project = await createProject(dom.id);
       const role = await createRole();
-      for (const [actor, entity] of [['users', await createUser(dom.id)], ['groups', await createGroup(dom.id)]] as const) {
+      for (const [actor, entity] of [
+        ['users', await createUser(dom.id)],
+        ['groups', await createGroup(dom.id)],
+      ] as const) {
         for (const target of [`domains/${dom.id}`, `projects/${project.id}`]) {
           const member = `/v3/OS-INHERIT/${target}/${actor}/${entity.id}/roles/${role.id}/inherited_to_projects`;
           const list = `/v3/OS-INHERIT/${target}/${actor}/${entity.id}/roles/inherited_to_projects`;
           await expectStatus('PUT', member, 204);
           await expectStatus('HEAD', member, 204);
           await expectStatus('GET', member, 204);
-          assert.deepEqual((await expectStatus('GET', list, 200)).body.roles.map((r: any) => r.id), [role.id]);
+          assert.deepEqual(
+            (await expectStatus('GET', list, 200)).body.roles.map((r: any) => r.id),
+            [role.id],
+          );
           // An inherited grant is not a direct one.
           assert.deepEqual((await expectStatus('GET', `/v3/${target}/${actor}/${entity.id}/roles`, 200)).body.roles, []);
           await expectStatus('HEAD', `/v3/${target}/${actor}/${entity.id}/roles/${role.id}`, 404);
@@ -224,7 +242,10 @@ describe('identity: grants and role assignments', () => {
       await expectStatus('PUT', `/v3/groups/${group.id}/users/${user.id}`, 204);
       const token = await h.token({ name: user.name, password: PASSWORD }, { project: { id: project.id } });
       const roles = (await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': token } })).body.token.roles;
-      assert.deepEqual(roles.map((r: any) => r.name), ['reader']);
+      assert.deepEqual(
+        roles.map((r: any) => r.name),
+        ['reader'],
+      );
       await expectStatus('DELETE', `/v3/groups/${group.id}/users/${user.id}`, 204);
       const after = await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': token } });
       assert.equal(after.status, 404);
@@ -262,23 +283,29 @@ describe('identity: grants and role assignments', () => {
       });
 
       const groupList = await assignments(`group.id=${group.id}`);
-      assert.deepEqual(summary(groupList), [`group:${group.id} domain:${dom.id} ${r1.id} inherited`, `group:${group.id} project:${project.id} ${r2.id}`].sort());
+      assert.deepEqual(
+        summary(groupList),
+        [`group:${group.id} domain:${dom.id} ${r1.id} inherited`, `group:${group.id} project:${project.id} ${r2.id}`].sort(),
+      );
       const inherited = groupList.find((a) => a.scope.domain);
       assert.deepEqual(inherited.scope, { domain: { id: dom.id }, 'OS-INHERIT:inherited_to': 'projects' });
-      assert.equal(inherited.links.assignment, `${h.url}/v3/OS-INHERIT/domains/${dom.id}/groups/${group.id}/roles/${r1.id}/inherited_to_projects`);
+      assert.equal(
+        inherited.links.assignment,
+        `${h.url}/v3/OS-INHERIT/domains/${dom.id}/groups/${group.id}/roles/${r1.id}/inherited_to_projects`,
+      );
 
-      assert.deepEqual(summary(await assignments(`scope.project.id=${project.id}`)), [
-        `group:${group.id} project:${project.id} ${r2.id}`,
-        `user:${user.id} project:${project.id} ${r1.id}`,
-      ].sort());
-      assert.deepEqual(summary(await assignments(`scope.domain.id=${dom.id}`)), [
-        `group:${group.id} domain:${dom.id} ${r1.id} inherited`,
-        `user:${user.id} domain:${dom.id} ${r2.id}`,
-      ].sort());
-      assert.deepEqual(summary(await assignments(`role.id=${r2.id}`)), [
-        `group:${group.id} project:${project.id} ${r2.id}`,
-        `user:${user.id} domain:${dom.id} ${r2.id}`,
-      ].sort());
+      assert.deepEqual(
+        summary(await assignments(`scope.project.id=${project.id}`)),
+        [`group:${group.id} project:${project.id} ${r2.id}`, `user:${user.id} project:${project.id} ${r1.id}`].sort(),
+      );
+      assert.deepEqual(
+        summary(await assignments(`scope.domain.id=${dom.id}`)),
+        [`group:${group.id} domain:${dom.id} ${r1.id} inherited`, `user:${user.id} domain:${dom.id} ${r2.id}`].sort(),
+      );
+      assert.deepEqual(
+        summary(await assignments(`role.id=${r2.id}`)),
+        [`group:${group.id} project:${project.id} ${r2.id}`, `user:${user.id} domain:${dom.id} ${r2.id}`].sort(),
+      );
       assert.deepEqual(summary(await assignments(`scope.domain.id=${dom.id}&scope.OS-INHERIT:inherited_to=projects`)), [
         `group:${group.id} domain:${dom.id} ${r1.id} inherited`,
       ]);
@@ -308,14 +335,17 @@ describe('identity: grants and role assignments', () => {
       await expectStatus('PUT', `/v3/projects/${child.id}/users/${user.id}/roles/${prior.id}`, 204);
 
       const all = await assignments(`user.id=${user.id}&effective`);
-      assert.deepEqual(summary(all), [
-        `user:${user.id} project:${parent.id} ${viaGroup.id}`,
-        `user:${user.id} project:${parent.id} ${onDomain.id} inherited`,
-        `user:${user.id} project:${child.id} ${onDomain.id} inherited`,
-        `user:${user.id} project:${child.id} ${onParent.id} inherited`,
-        `user:${user.id} project:${child.id} ${prior.id}`,
-        `user:${user.id} project:${child.id} ${implied.id}`,
-      ].sort());
+      assert.deepEqual(
+        summary(all),
+        [
+          `user:${user.id} project:${parent.id} ${viaGroup.id}`,
+          `user:${user.id} project:${parent.id} ${onDomain.id} inherited`,
+          `user:${user.id} project:${child.id} ${onDomain.id} inherited`,
+          `user:${user.id} project:${child.id} ${onParent.id} inherited`,
+          `user:${user.id} project:${child.id} ${prior.id}`,
+          `user:${user.id} project:${child.id} ${implied.id}`,
+        ].sort(),
+      );
 
       const membership = all.find((a) => a.role.id === viaGroup.id);
       assert.deepEqual(membership.links, {
@@ -324,30 +354,43 @@ describe('identity: grants and role assignments', () => {
       });
       const fromDomain = all.find((a) => a.role.id === onDomain.id && a.scope.project.id === child.id);
       assert.deepEqual(fromDomain.scope, { project: { id: child.id }, 'OS-INHERIT:inherited_to': 'projects' });
-      assert.equal(fromDomain.links.assignment, `${h.url}/v3/OS-INHERIT/domains/${dom.id}/users/${user.id}/roles/${onDomain.id}/inherited_to_projects`);
+      assert.equal(
+        fromDomain.links.assignment,
+        `${h.url}/v3/OS-INHERIT/domains/${dom.id}/users/${user.id}/roles/${onDomain.id}/inherited_to_projects`,
+      );
       const fromParent = all.find((a) => a.role.id === onParent.id);
-      assert.equal(fromParent.links.assignment, `${h.url}/v3/OS-INHERIT/projects/${parent.id}/users/${user.id}/roles/${onParent.id}/inherited_to_projects`);
+      assert.equal(
+        fromParent.links.assignment,
+        `${h.url}/v3/OS-INHERIT/projects/${parent.id}/users/${user.id}/roles/${onParent.id}/inherited_to_projects`,
+      );
       const viaPrior = all.find((a) => a.role.id === implied.id);
       assert.equal(viaPrior.links.assignment, `${h.url}/v3/projects/${child.id}/users/${user.id}/roles/${prior.id}`);
       assert.equal(viaPrior.links.prior_role, `${h.url}/v3/prior_role/${implied.id}/implies/${prior.id}`);
 
       // Filtering by project keeps what reaches that project, inherited from above included.
-      assert.deepEqual(summary(await assignments(`user.id=${user.id}&scope.project.id=${child.id}&effective`)), [
-        `user:${user.id} project:${child.id} ${onDomain.id} inherited`,
-        `user:${user.id} project:${child.id} ${onParent.id} inherited`,
-        `user:${user.id} project:${child.id} ${prior.id}`,
-        `user:${user.id} project:${child.id} ${implied.id}`,
-      ].sort());
+      assert.deepEqual(
+        summary(await assignments(`user.id=${user.id}&scope.project.id=${child.id}&effective`)),
+        [
+          `user:${user.id} project:${child.id} ${onDomain.id} inherited`,
+          `user:${user.id} project:${child.id} ${onParent.id} inherited`,
+          `user:${user.id} project:${child.id} ${prior.id}`,
+          `user:${user.id} project:${child.id} ${implied.id}`,
+        ].sort(),
+      );
       // The role filter applies after implication.
-      assert.deepEqual(summary(await assignments(`user.id=${user.id}&role.id=${implied.id}&effective`)), [`user:${user.id} project:${child.id} ${implied.id}`]);
+      assert.deepEqual(summary(await assignments(`user.id=${user.id}&role.id=${implied.id}&effective`)), [
+        `user:${user.id} project:${child.id} ${implied.id}`,
+      ]);
       // Without a user filter, group grants become one assignment per member.
-      assert.deepEqual(summary(await assignments(`scope.project.id=${parent.id}&effective`)), [
-        `user:${user.id} project:${parent.id} ${onDomain.id} inherited`,
-        `user:${user.id} project:${parent.id} ${viaGroup.id}`,
-      ].sort());
+      assert.deepEqual(
+        summary(await assignments(`scope.project.id=${parent.id}&effective`)),
+        [`user:${user.id} project:${parent.id} ${onDomain.id} inherited`, `user:${user.id} project:${parent.id} ${viaGroup.id}`].sort(),
+      );
       // Effective roles match the token.
       const token = await h.token({ name: user.name, password: PASSWORD, domain: dom.name }, { project: { id: child.id } });
-      const tokenRoles = (await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': token } })).body.token.roles.map((r: any) => r.id).sort();
+      const tokenRoles = (await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': token } })).body.token.roles
+        .map((r: any) => r.id)
+        .sort();
       assert.deepEqual(tokenRoles, [onDomain.id, onParent.id, prior.id, implied.id].sort());
 
       // Once revoked, the inherited assignments are gone from both projects.
@@ -399,10 +442,10 @@ describe('identity: grants and role assignments', () => {
       const user = await createUser();
       const role = await createRole();
       for (const p of [parent, child, other]) await expectStatus('PUT', `/v3/projects/${p.id}/users/${user.id}/roles/${role.id}`, 204);
-      assert.deepEqual(summary(await assignments(`scope.project.id=${parent.id}&include_subtree=true`)), [
-        `user:${user.id} project:${child.id} ${role.id}`,
-        `user:${user.id} project:${parent.id} ${role.id}`,
-      ].sort());
+      assert.deepEqual(
+        summary(await assignments(`scope.project.id=${parent.id}&include_subtree=true`)),
+        [`user:${user.id} project:${child.id} ${role.id}`, `user:${user.id} project:${parent.id} ${role.id}`].sort(),
+      );
       await expectStatus('GET', '/v3/role_assignments?include_subtree=true', 400);
       await expectStatus('GET', '/v3/role_assignments?include_subtree=true&scope.project.id=nope', 404);
     });

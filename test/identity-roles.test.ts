@@ -26,13 +26,20 @@ describe('identity: roles and implied roles', () => {
   }
 
   /** A user with a password in `domainId`, and the token it gets on `projectId` once granted `roleId` there. */
-  async function userWithRole(projectId: string, roleId: string, domainId = 'default'): Promise<{ user: any; token: string; password: string }> {
+  async function userWithRole(
+    projectId: string,
+    roleId: string,
+    domainId = 'default',
+  ): Promise<{ user: any; token: string; password: string }> {
     const password = 'user-secret-1';
     const u = await h.request('POST', '/v3/users', { body: { user: { name: uniq('user'), password, domain_id: domainId } } });
     assert.equal(u.status, 201, u.text);
     const g = await h.request('PUT', `/v3/projects/${projectId}/users/${u.body.user.id}/roles/${roleId}`);
     assert.equal(g.status, 204, g.text);
-    const token = await h.token({ name: u.body.user.name, password, domain: domainId === 'default' ? 'Default' : undefined }, { project: { id: projectId } });
+    const token = await h.token(
+      { name: u.body.user.name, password, domain: domainId === 'default' ? 'Default' : undefined },
+      { project: { id: projectId } },
+    );
     return { user: u.body.user, token, password };
   }
 
@@ -71,7 +78,10 @@ describe('identity: roles and implied roles', () => {
       assert.equal(list.body.links.next, null);
 
       const byName = await h.request('GET', `/v3/roles?name=${name}`);
-      assert.deepEqual(byName.body.roles.map((r: any) => r.id), [role.id]);
+      assert.deepEqual(
+        byName.body.roles.map((r: any) => r.id),
+        [role.id],
+      );
 
       const newName = uniq('renamed');
       const up = await h.request('PATCH', `/v3/roles/${role.id}`, { body: { role: { name: newName, description: null } } });
@@ -96,7 +106,10 @@ describe('identity: roles and implied roles', () => {
       assert.equal((await h.request('POST', '/v3/roles', { body: { role: { name: 42 } } })).status, 400);
       assert.equal((await h.request('POST', '/v3/roles', { body: { role: { name: uniq('r') }, extra: 1 } })).status, 400);
       assert.equal((await h.request('POST', '/v3/roles', { body: { role: { name: uniq('r'), options: { bogus: true } } } })).status, 400);
-      assert.equal((await h.request('POST', '/v3/roles', { body: { role: { name: uniq('r'), domain_id: 'no-such-domain' } } })).status, 404);
+      assert.equal(
+        (await h.request('POST', '/v3/roles', { body: { role: { name: uniq('r'), domain_id: 'no-such-domain' } } })).status,
+        404,
+      );
       assert.equal((await h.request('PATCH', `/v3/roles/${role.id}`, { body: { role: {} } })).status, 400);
       assert.equal((await h.request('PATCH', `/v3/roles/${role.id}`, { body: { role: { id: 'other' } } })).status, 400);
       assert.equal((await h.request('PATCH', `/v3/roles/${role.id}`, { body: { role: { domain_id: 'default' } } })).status, 400);
@@ -158,16 +171,25 @@ describe('identity: roles and implied roles', () => {
       const list = await h.request('GET', `/v3/roles/${prior.id}/implies`);
       assert.equal(list.status, 200);
       assert.equal(list.body.role_inference.prior_role.id, prior.id);
-      assert.deepEqual(list.body.role_inference.implies.map((r: any) => r.id), [implied.id]);
+      assert.deepEqual(
+        list.body.role_inference.implies.map((r: any) => r.id),
+        [implied.id],
+      );
       assert.equal(list.body.links.self, `${h.url}/v3/roles/${prior.id}/implies`);
 
       const all = await h.request('GET', '/v3/role_inferences');
       assert.equal(all.status, 200);
       const rule = all.body.role_inferences.find((x: any) => x.prior_role.id === prior.id);
-      assert.deepEqual(rule.implies.map((r: any) => r.id), [implied.id]);
+      assert.deepEqual(
+        rule.implies.map((r: any) => r.id),
+        [implied.id],
+      );
       // The bootstrap's admin → member → reader chain is listed too.
       const admin = all.body.role_inferences.find((x: any) => x.prior_role.name === 'admin');
-      assert.deepEqual(admin.implies.map((r: any) => r.name), ['member']);
+      assert.deepEqual(
+        admin.implies.map((r: any) => r.name),
+        ['member'],
+      );
 
       assert.equal((await h.request('DELETE', url)).status, 204);
       assert.equal((await h.request('GET', url)).status, 404);
@@ -178,13 +200,20 @@ describe('identity: roles and implied roles', () => {
 
     it('lists only direct implications, and the whole graph in role_inferences', async () => {
       const [a, b, c, d] = [await createRole(), await createRole(), await createRole(), await createRole()];
-      for (const [p, i] of [[a, b], [a, c], [c, d]]) assert.equal((await h.request('PUT', `/v3/roles/${p.id}/implies/${i.id}`)).status, 201);
+      for (const [p, i] of [
+        [a, b],
+        [a, c],
+        [c, d],
+      ])
+        assert.equal((await h.request('PUT', `/v3/roles/${p.id}/implies/${i.id}`)).status, 201);
       const fromA = (await h.request('GET', `/v3/roles/${a.id}/implies`)).body.role_inference.implies.map((r: any) => r.id).sort();
       assert.deepEqual(fromA, [b.id, c.id].sort());
       const fromC = (await h.request('GET', `/v3/roles/${c.id}/implies`)).body.role_inference.implies.map((r: any) => r.id);
       assert.deepEqual(fromC, [d.id]);
       const rules = (await h.request('GET', '/v3/role_inferences')).body.role_inferences;
-      const relevant = rules.filter((r: any) => [a.id, c.id].includes(r.prior_role.id)).sort((x: any, y: any) => x.implies.length - y.implies.length);
+      const relevant = rules
+        .filter((r: any) => [a.id, c.id].includes(r.prior_role.id))
+        .sort((x: any, y: any) => x.implies.length - y.implies.length);
       assert.equal(relevant.length, 2);
       assert.equal(relevant[0].prior_role.id, c.id);
       assert.equal(relevant[1].implies.length, 2);
@@ -231,7 +260,9 @@ describe('identity: roles and implied roles', () => {
       const implied = await createRole();
       const { token } = await userWithRole(project.id, prior.id);
       const names = async () =>
-        (await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': token } })).body.token.roles.map((x: any) => x.name).sort();
+        (await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': token } })).body.token.roles
+          .map((x: any) => x.name)
+          .sort();
       assert.deepEqual(await names(), [prior.name]);
       assert.equal((await h.request('PUT', `/v3/roles/${prior.id}/implies/${implied.id}`)).status, 201);
       assert.deepEqual(await names(), [prior.name, implied.name].sort());
@@ -249,10 +280,18 @@ describe('identity: roles and implied roles', () => {
       assert.equal((await h.request('PUT', `/v3/projects/${project.id}/users/${u.body.user.id}/roles/${domainRole.id}`)).status, 204);
       const issued = await h.request('POST', '/v3/auth/tokens', {
         token: null,
-        body: { auth: { identity: { methods: ['password'], password: { user: { id: u.body.user.id, password } } }, scope: { project: { id: project.id } } } },
+        body: {
+          auth: {
+            identity: { methods: ['password'], password: { user: { id: u.body.user.id, password } } },
+            scope: { project: { id: project.id } },
+          },
+        },
       });
       assert.equal(issued.status, 201, issued.text);
-      assert.deepEqual(issued.body.token.roles.map((x: any) => x.name), ['reader']);
+      assert.deepEqual(
+        issued.body.token.roles.map((x: any) => x.name),
+        ['reader'],
+      );
     });
   });
 

@@ -78,7 +78,7 @@ export function registerAuthRoutes(app: FastifyInstance, svc: IdentityServices):
     } catch (e) {
       failure = e;
     }
-    enforce(policy, req, action, { token: { user_id: data?.user.id ?? null } });
+    enforce(policy, req, action, { target: { token: { user_id: data?.user.id ?? null } } });
     if (!data) throw failure;
     return data;
   };

@@ -23,7 +23,13 @@ interface Family {
 const FAMILIES: Family[] = [
   { prefix: '/v3/projects/:project_id', param: 'project_id', target: 'project', inherited: false, suffix: '' },
   { prefix: '/v3/domains/:domain_id', param: 'domain_id', target: 'domain', inherited: false, suffix: '' },
-  { prefix: '/v3/OS-INHERIT/projects/:project_id', param: 'project_id', target: 'project', inherited: true, suffix: '/inherited_to_projects' },
+  {
+    prefix: '/v3/OS-INHERIT/projects/:project_id',
+    param: 'project_id',
+    target: 'project',
+    inherited: true,
+    suffix: '/inherited_to_projects',
+  },
   { prefix: '/v3/OS-INHERIT/domains/:domain_id', param: 'domain_id', target: 'domain', inherited: true, suffix: '/inherited_to_projects' },
   { prefix: '/v3/system', target: 'system', inherited: false, suffix: '' },
 ];

@@ -68,6 +68,8 @@ export function registerRegionRoutes(app: FastifyInstance, svc: IdentityServices
   app.delete('/v3/regions/:region_id', { schema: { params: IdParam } }, async (req, reply) => {
     enforce(policy, req, 'identity:delete_region');
     const { region_id } = req.params as { region_id: string };
+    await regions.get(region_id);
+    await svc.catalog.assertRegionUnused(region_id);
     await regions.delete(region_id);
     return reply.code(204).send();
   });

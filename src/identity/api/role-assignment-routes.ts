@@ -6,7 +6,15 @@ import { RoleAssignmentQuery, type AssignmentRef, type NamedRef } from '../domai
 import { authOf, collectionLinks, enforce, v3Url } from './route-helpers.js';
 
 const Filter = Type.Optional(Type.String({ maxLength: 255 }));
-const FILTERS = ['user.id', 'group.id', 'role.id', 'scope.project.id', 'scope.domain.id', 'scope.system', 'scope.OS-INHERIT:inherited_to'] as const;
+const FILTERS = [
+  'user.id',
+  'group.id',
+  'role.id',
+  'scope.project.id',
+  'scope.domain.id',
+  'scope.system',
+  'scope.OS-INHERIT:inherited_to',
+] as const;
 const ListQuery = Type.Object({
   ...Object.fromEntries(FILTERS.map((f) => [f, Filter])),
   effective: Filter,
@@ -87,7 +95,12 @@ export function registerRoleAssignmentRoutes(app: FastifyInstance, svc: Identity
     if (subtree) {
       const projectId = q['scope.project.id'];
       const project = projectId ? await resources.getProject(projectId) : undefined;
-      const target = project ? { project: { id: project.id, name: project.name, domain_id: project.domainId, parent_id: project.parentId }, domain_id: project.domainId } : {};
+      const target = project
+        ? {
+            project: { id: project.id, name: project.name, domain_id: project.domainId, parent_id: project.parentId },
+            domain_id: project.domainId,
+          }
+        : {};
       enforce(policy, req, 'identity:list_role_assignments_for_tree', { ...filters, target });
       if (!project) {
         throw badRequest('scope.project.id must be specified if include_subtree is also specified', 'validation_error');

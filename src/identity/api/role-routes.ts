@@ -18,7 +18,12 @@ const roleProps = {
 };
 // Unknown attributes are kept as extras, as Keystone does; the wrapper is strict.
 const RoleCreate = Type.Object(
-  { role: Type.Object({ ...roleProps, name: RoleName, domain_id: Type.Optional(Type.Union([IdString, Type.Null()])) }, { additionalProperties: true }) },
+  {
+    role: Type.Object(
+      { ...roleProps, name: RoleName, domain_id: Type.Optional(Type.Union([IdString, Type.Null()])) },
+      { additionalProperties: true },
+    ),
+  },
   { additionalProperties: false },
 );
 const RoleUpdate = Type.Object(
@@ -113,7 +118,9 @@ export function registerRoleRoutes(app: FastifyInstance, svc: IdentityServices):
   app.get('/v3/roles/:prior_role_id/implies', { schema: { params: PriorParam } }, async (req) => {
     const { prior_role_id } = req.params as { prior_role_id: string };
     const prior = await roles.get(prior_role_id);
-    enforce(policy, req, 'identity:list_implied_roles', { target: { prior_role: { id: prior.id, name: prior.name, domain_id: prior.domainId } } });
+    enforce(policy, req, 'identity:list_implied_roles', {
+      target: { prior_role: { id: prior.id, name: prior.name, domain_id: prior.domainId } },
+    });
     return inferenceView(req, prior, await roles.impliedBy(prior_role_id), `roles/${prior_role_id}/implies`);
   });
 

@@ -1,4 +1,4 @@
-import { badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
+import { badRequest, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
 import { RegionStore } from '../store/region-store.js';
@@ -71,12 +71,14 @@ export class RegionService {
     return region;
   }
 
+  /** Deletes a region and its whole subtree, as Keystone does; callers check endpoints first. */
   async delete(id: string): Promise<void> {
     await this.get(id);
-    if (await this.#store.hasChildren(id)) {
-      throw forbidden(`Unable to delete region ${id} because it or its child regions have associated endpoints.`);
+    const doomed = [id];
+    for (let i = 0; i < doomed.length && doomed.length < 10_000; i++) {
+      for (const child of await this.#store.list({ parentRegionId: doomed[i] as string })) doomed.push(child.id);
     }
-    await this.#store.delete(id);
+    for (const r of doomed.reverse()) await this.#store.delete(r);
     this.#ctx.revision.bump();
   }
 

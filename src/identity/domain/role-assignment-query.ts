@@ -61,7 +61,15 @@ const GROUP_TYPES: AssignmentType[] = ['GroupProject', 'GroupDomain'];
 
 function refOf(row: AssignmentRow): AssignmentRef {
   const g = grantOf(row);
-  return { actor: g.actor, actorId: g.actorId, target: g.target, targetId: g.targetId, roleId: g.roleId, inherited: g.inherited, indirect: {} };
+  return {
+    actor: g.actor,
+    actorId: g.actorId,
+    target: g.target,
+    targetId: g.targetId,
+    roleId: g.roleId,
+    inherited: g.inherited,
+    indirect: {},
+  };
 }
 
 /** Project/domain assignment types for an actor kind (both when undefined), narrowed to one target kind. */
@@ -99,7 +107,15 @@ export class RoleAssignmentQuery {
   }
 
   /** Keystone's 400s for filter combinations that make no sense. */
-  static validate(raw: { user?: string; group?: string; project?: string; domain?: string; system?: string; effective: boolean; inherited?: boolean }): void {
+  static validate(raw: {
+    user?: string;
+    group?: string;
+    project?: string;
+    domain?: string;
+    system?: string;
+    effective: boolean;
+    inherited?: boolean;
+  }): void {
     if (raw.domain && raw.project) throw badRequest('Specify a domain or project, not both', 'validation_error');
     if (raw.domain && raw.system) throw badRequest('Specify system or domain, not both', 'validation_error');
     if (raw.project && raw.system) throw badRequest('Specify system or project, not both', 'validation_error');
@@ -133,7 +149,13 @@ export class RoleAssignmentQuery {
     if (!q.system) {
       const target = q.projectId ? 'project' : q.domainId ? 'domain' : undefined;
       const targetIds = q.projectId ? [q.projectId, ...(subtreeIds ?? [])] : q.domainId ? [q.domainId] : undefined;
-      const rows = await assignments.list({ types: typesFor(actor, target), actorIds, targetIds, roleId: q.roleId, inherited: q.inherited });
+      const rows = await assignments.list({
+        types: typesFor(actor, target),
+        actorIds,
+        targetIds,
+        roleId: q.roleId,
+        inherited: q.inherited,
+      });
       refs.push(...rows.map(refOf));
     }
     // System grants are never inherited, so an inherited_to filter excludes them.
@@ -180,7 +202,12 @@ export class RoleAssignmentQuery {
    * interest: direct ones, and inherited ones from the project's domain and
    * ancestors (or from anywhere when no project is given).
    */
-  async #forActors(actors: Actors, inherited: boolean | undefined, q: AssignmentQuery, subtreeIds: string[] | undefined): Promise<AssignmentRef[]> {
+  async #forActors(
+    actors: Actors,
+    inherited: boolean | undefined,
+    q: AssignmentQuery,
+    subtreeIds: string[] | undefined,
+  ): Promise<AssignmentRef[]> {
     const { assignments, resources } = this.#d;
     const kind = actors.kind === 'any' ? undefined : actors.kind;
     const actorIds = actors.kind === 'any' ? undefined : actors.ids;
@@ -194,7 +221,9 @@ export class RoleAssignmentQuery {
     if (inherited !== false) {
       if (q.projectId) {
         const project = await resources.getProject(q.projectId);
-        rows.push(...(await assignments.list({ types: typesFor(kind, 'domain'), actorIds, targetIds: [project.domainId], inherited: true })));
+        rows.push(
+          ...(await assignments.list({ types: typesFor(kind, 'domain'), actorIds, targetIds: [project.domainId], inherited: true })),
+        );
         // A project inherits from its ancestors; with a subtree, the subtree's own inherited grants count too.
         const sources = (await resources.parents(project)).map((p) => p.id);
         if (subtreeIds) sources.push(...(ofInterest ?? []));
@@ -209,7 +238,12 @@ export class RoleAssignmentQuery {
   }
 
   /** Replaces a group or inherited assignment by the user-on-project assignments it amounts to. */
-  async #expand(ref: AssignmentRef, userId: string | undefined, projectId: string | undefined, subtreeIds: string[] | undefined): Promise<AssignmentRef[]> {
+  async #expand(
+    ref: AssignmentRef,
+    userId: string | undefined,
+    projectId: string | undefined,
+    subtreeIds: string[] | undefined,
+  ): Promise<AssignmentRef[]> {
     if (ref.inherited) {
       const projectIds = await this.#inheritingProjects(ref, projectId, subtreeIds);
       const bases = ref.actor === 'group' ? await this.#expandGroup(ref, userId) : [ref];
@@ -298,10 +332,12 @@ export class RoleAssignmentQuery {
       return cache.get(key);
     };
     const domainName = async (id: string): Promise<string> =>
-      (await memo(`domain:${id}`, async () => {
-        const d = await resources.findDomain(id);
-        return d && { name: d.name };
-      }))?.name ?? '';
+      (
+        await memo(`domain:${id}`, async () => {
+          const d = await resources.findDomain(id);
+          return d && { name: d.name };
+        })
+      )?.name ?? '';
     // A dangling actor (e.g. gone from an external backend) is named '' as in Keystone.
     const blank: NamedRef = { name: '', domain: { id: '', name: '' } };
     const actorName = (ref: AssignmentRef) =>
@@ -313,7 +349,9 @@ export class RoleAssignmentQuery {
       memo(`${ref.target}:${ref.targetId}`, async () => {
         if (ref.target === 'project') {
           const p = await resources.findProject(ref.targetId);
-          return p ? { name: p.name, domain: { id: p.domainId, name: await domainName(p.domainId) } } : { name: '', domain: { id: '', name: '' } };
+          return p
+            ? { name: p.name, domain: { id: p.domainId, name: await domainName(p.domainId) } }
+            : { name: '', domain: { id: '', name: '' } };
         }
         return ref.target === 'domain' ? { name: await domainName(ref.targetId) } : undefined;
       });
@@ -334,5 +372,15 @@ export class RoleAssignmentQuery {
 }
 
 function refKey(r: AssignmentRef): string {
-  return JSON.stringify([r.actor, r.actorId, r.target, r.targetId, r.roleId, r.indirect.groupId, r.indirect.projectId, r.indirect.domainId, r.indirect.roleId]);
+  return JSON.stringify([
+    r.actor,
+    r.actorId,
+    r.target,
+    r.targetId,
+    r.roleId,
+    r.indirect.groupId,
+    r.indirect.projectId,
+    r.indirect.domainId,
+    r.indirect.roleId,
+  ]);
 }

@@ -43,9 +43,4 @@ export class RegionStore {
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('regions').where('id', '=', id).execute();
   }
-
-  async hasChildren(id: string): Promise<boolean> {
-    const row = await this.db.selectFrom('regions').select('id').where('parent_region_id', '=', id).executeTakeFirst();
-    return row !== undefined;
-  }
 }
