@@ -54,7 +54,8 @@ export default {
       create(context) {
         return {
           ImportDeclaration(node) {
-            const typeOnly = node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
+            const typeOnly =
+              node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
             check(context, node, node.source.value, typeOnly);
           },
           ImportExpression(node) {

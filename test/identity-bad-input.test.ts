@@ -51,7 +51,11 @@ describe('identity: bad input on every route', () => {
       assertFault(await h.request(r.method, path, { body: [1, 2, 3] }), `${what} array body`);
       assertFault(await h.request(r.method, path, { body: 'a string' }), `${what} string body`);
       assertFault(await h.request(r.method, path, { raw: JSON.stringify({ pad: 'x'.repeat(200_000) }) }), `${what} oversized body`, 413);
-      assertFault(await h.request(r.method, path, { raw: '{}', headers: { 'content-type': 'text/plain' } }), `${what} wrong content type`, 415);
+      assertFault(
+        await h.request(r.method, path, { raw: '{}', headers: { 'content-type': 'text/plain' } }),
+        `${what} wrong content type`,
+        415,
+      );
     }
   });
 

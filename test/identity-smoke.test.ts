@@ -21,7 +21,9 @@ describe('identity smoke', () => {
   it('rejects a garbage token with 401 in Keystone format', async () => {
     const r = await h.request('GET', '/v3/regions', { token: 'garbage' });
     assert.equal(r.status, 401);
-    assert.deepEqual(r.body, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+    assert.deepEqual(r.body, {
+      error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+    });
     assert.match(r.headers.get('www-authenticate') ?? '', /^Keystone uri=/);
   });
 });

@@ -14,7 +14,13 @@ describe('RemoteTokenValidator against a real identity service', () => {
   const validator = (cacheSeconds: number): RemoteTokenValidator =>
     new RemoteTokenValidator({
       identityUrl: `${h.url}/v3`,
-      service: { username: 'admin', password: ADMIN_PASSWORD, projectName: 'admin', userDomainName: 'Default', projectDomainName: 'Default' },
+      service: {
+        username: 'admin',
+        password: ADMIN_PASSWORD,
+        projectName: 'admin',
+        userDomainName: 'Default',
+        projectDomainName: 'Default',
+      },
       cacheSeconds,
       fetch: counting,
     });

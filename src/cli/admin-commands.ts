@@ -31,7 +31,12 @@ export function registerAdminCommands(program: Command): void {
       const given = (opts.adminPassword as string | undefined) || config.identity.adminPassword;
       const password = given || newSecret(18);
       const endpoints = catalogEndpoints(config, { identity: config.identity.port });
-      const r = await bootstrapIdentity(identity.services, { adminPassword: password, resetPassword: Boolean(given), region: config.region, endpoints });
+      const r = await bootstrapIdentity(identity.services, {
+        adminPassword: password,
+        resetPassword: Boolean(given),
+        region: config.region,
+        endpoints,
+      });
       if (r.adminUserCreated || given) {
         const files = writeCredentialFiles(config.dataDir, { authUrl: endpoints[0]?.url ?? '', password, region: config.region });
         say(`admin credentials written to ${files.openrc} and ${files.cloudsYaml}`);
@@ -49,20 +54,26 @@ export function registerAdminCommands(program: Command): void {
     const database = await openDatabase(config.identity.databaseUrl);
     try {
       const r = await migrateToLatest(database.db as never, 'identity', identityMigrations);
-      say(`identity (${redactUrl(config.identity.databaseUrl)}): ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}`);
+      say(
+        `identity (${redactUrl(config.identity.databaseUrl)}): ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}`,
+      );
     } finally {
       await database.close();
     }
   });
 
   const fernet = program.command('fernet').description('Fernet token key repository');
-  addConfigOptions(fernet.command('setup').description('create the key repository if it does not exist')).action((opts: Record<string, unknown>) => {
-    const keys = identityKeys(configFrom(opts));
-    say(`key repository ready in ${keys.dir}`);
-  });
-  addConfigOptions(fernet.command('rotate').description('promote the staged key to primary and stage a new one')).action((opts: Record<string, unknown>) => {
-    const keys = identityKeys(configFrom(opts));
-    keys.rotate();
-    say(`rotated keys in ${keys.dir}: ${keys.load().ids.join(', ')}`);
-  });
+  addConfigOptions(fernet.command('setup').description('create the key repository if it does not exist')).action(
+    (opts: Record<string, unknown>) => {
+      const keys = identityKeys(configFrom(opts));
+      say(`key repository ready in ${keys.dir}`);
+    },
+  );
+  addConfigOptions(fernet.command('rotate').description('promote the staged key to primary and stage a new one')).action(
+    (opts: Record<string, unknown>) => {
+      const keys = identityKeys(configFrom(opts));
+      keys.rotate();
+      say(`rotated keys in ${keys.dir}: ${keys.load().ids.join(', ')}`);
+    },
+  );
 }

@@ -21,4 +21,3 @@ export function configFrom(opts: Record<string, unknown>): KumoConfig {
   if (opts.identityPort !== undefined) flags['identity.port'] = opts.identityPort;
   return loadConfig({ file: opts.config as string | undefined, flags });
 }
-

@@ -38,37 +38,26 @@ export const HTTP_TITLES: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-export const badRequest = (message: string, code = 'bad_request'): KumoError =>
-  new KumoError(code, 400, message);
+export const badRequest = (message: string, code = 'bad_request'): KumoError => new KumoError(code, 400, message);
 
-export const validationError = (message: string): KumoError =>
-  new KumoError('validation_error', 400, message);
+export const validationError = (message: string): KumoError => new KumoError('validation_error', 400, message);
 
-export const unauthorized = (
-  message = 'The request you have made requires authentication.',
-  code = 'unauthorized',
-): KumoError => new KumoError(code, 401, message);
+export const unauthorized = (message = 'The request you have made requires authentication.', code = 'unauthorized'): KumoError =>
+  new KumoError(code, 401, message);
 
-export const forbidden = (
-  message = 'You are not authorized to perform the requested action.',
-  code = 'forbidden',
-): KumoError => new KumoError(code, 403, message);
+export const forbidden = (message = 'You are not authorized to perform the requested action.', code = 'forbidden'): KumoError =>
+  new KumoError(code, 403, message);
 
-export const notFound = (message: string, code = 'not_found'): KumoError =>
-  new KumoError(code, 404, message);
+export const notFound = (message: string, code = 'not_found'): KumoError => new KumoError(code, 404, message);
 
-export const conflict = (message: string, code = 'conflict'): KumoError =>
-  new KumoError(code, 409, message);
+export const conflict = (message: string, code = 'conflict'): KumoError => new KumoError(code, 409, message);
 
-export const notImplemented = (message: string): KumoError =>
-  new KumoError('not_implemented', 501, message);
+export const notImplemented = (message: string): KumoError => new KumoError('not_implemented', 501, message);
 
-export const payloadTooLarge = (message = 'Request Entity Too Large'): KumoError =>
-  new KumoError('payload_too_large', 413, message);
+export const payloadTooLarge = (message = 'Request Entity Too Large'): KumoError => new KumoError('payload_too_large', 413, message);
 
-export const internalError = (
-  message = 'An unexpected error prevented the server from fulfilling your request.',
-): KumoError => new KumoError('internal_error', 500, message);
+export const internalError = (message = 'An unexpected error prevented the server from fulfilling your request.'): KumoError =>
+  new KumoError('internal_error', 500, message);
 
 export function isKumoError(e: unknown): e is KumoError {
   return e instanceof KumoError;

@@ -70,7 +70,8 @@ async function mysqlBackend(): Promise<Backend> {
 
 async function postgresBackend(): Promise<Backend> {
   const pg = (await import('pg')).default;
-  const admin = (): InstanceType<typeof pg.Client> => new pg.Client({ connectionString: `${POSTGRES}/postgres`, connectionTimeoutMillis: 2000 });
+  const admin = (): InstanceType<typeof pg.Client> =>
+    new pg.Client({ connectionString: `${POSTGRES}/postgres`, connectionTimeoutMillis: 2000 });
   const created: string[] = [];
   let skip: string | undefined;
   try {

@@ -18,7 +18,11 @@ export interface IdentityHarness {
   adminProjectId: string;
   adminUserId: string;
   /** fetch against the service with JSON in and out. */
-  request(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<HarnessResponse>;
+  request(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string },
+  ): Promise<HarnessResponse>;
   /** Issues a password token; scope defaults to the project. */
   token(user: { name: string; password: string; domain?: string }, scope?: unknown): Promise<string>;
   close(): Promise<void>;
@@ -90,7 +94,10 @@ export async function startIdentity(opts: StartIdentityOptions = {}): Promise<Id
       token: null,
       body: {
         auth: {
-          identity: { methods: ['password'], password: { user: { name: user.name, domain: { name: user.domain ?? 'Default' }, password: user.password } } },
+          identity: {
+            methods: ['password'],
+            password: { user: { name: user.name, domain: { name: user.domain ?? 'Default' }, password: user.password } },
+          },
           ...(scope === undefined ? {} : { scope }),
         },
       },

@@ -27,7 +27,12 @@ const AuthBody = Type.Object({
       ),
       token: Type.Optional(Type.Object({ id: Type.String({ minLength: 1, maxLength: 2048 }) })),
       application_credential: Type.Optional(
-        Type.Object({ id: Type.Optional(Str), name: Type.Optional(Str), secret: Type.String({ maxLength: 4096 }), user: Type.Optional(NamedRef) }),
+        Type.Object({
+          id: Type.Optional(Str),
+          name: Type.Optional(Str),
+          secret: Type.String({ maxLength: 4096 }),
+          user: Type.Optional(NamedRef),
+        }),
       ),
     }),
     scope: Type.Optional(
@@ -64,7 +69,10 @@ export function registerAuthRoutes(app: FastifyInstance, svc: IdentityServices):
   app.post('/v3/auth/tokens', { config: { public: true }, schema: { body: AuthBody, querystring: TokenQuery } }, async (req, reply) => {
     const { auth: body } = req.body as { auth: AuthRequest };
     const data = await auth.authenticate(body);
-    return reply.code(201).header('x-subject-token', data.token).send({ token: await tokens.body(data, withCatalog(req)) });
+    return reply
+      .code(201)
+      .header('x-subject-token', data.token)
+      .send({ token: await tokens.body(data, withCatalog(req)) });
   });
 
   const validateSubject = async (req: FastifyRequest, action: string): Promise<TokenData> => {

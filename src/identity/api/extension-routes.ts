@@ -21,18 +21,34 @@ const EpgBody = Type.Object(
   { additionalProperties: false },
 );
 const ConsumerBody = Type.Object(
-  { consumer: Type.Object({ description: Type.Optional(Type.Union([Type.String({ maxLength: 65535 }), Type.Null()])) }, { additionalProperties: true }) },
+  {
+    consumer: Type.Object(
+      { description: Type.Optional(Type.Union([Type.String({ maxLength: 65535 }), Type.Null()])) },
+      { additionalProperties: true },
+    ),
+  },
   { additionalProperties: false },
 );
 
 const EPG = '/v3/OS-EP-FILTER/endpoint_groups';
 
 function groupView(req: FastifyRequest, g: EndpointGroup): Record<string, unknown> {
-  return { id: g.id, name: g.name, description: g.description, filters: g.filters, links: selfLinks(req, `OS-EP-FILTER/endpoint_groups/${g.id}`) };
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    filters: g.filters,
+    links: selfLinks(req, `OS-EP-FILTER/endpoint_groups/${g.id}`),
+  };
 }
 
 function consumerView(req: FastifyRequest, c: Consumer): Record<string, unknown> {
-  const v: Record<string, unknown> = { ...c.extra, id: c.id, description: c.description, links: selfLinks(req, `OS-OAUTH1/consumers/${c.id}`) };
+  const v: Record<string, unknown> = {
+    ...c.extra,
+    id: c.id,
+    description: c.description,
+    links: selfLinks(req, `OS-OAUTH1/consumers/${c.id}`),
+  };
   if (c.secret !== undefined) v.secret = c.secret;
   return v;
 }
@@ -60,7 +76,10 @@ export function registerExtensionRoutes(app: FastifyInstance, svc: IdentityServi
   });
   app.patch(`${EPG}/:endpoint_group_id`, { schema: { ...GroupParams, body: EpgBody } }, async (req) => {
     enforce(policy, req, 'identity:update_endpoint_group');
-    const g = await endpointFilter.updateGroup(p<{ endpoint_group_id: string }>(req).endpoint_group_id, (req.body as { endpoint_group: EndpointGroupInput }).endpoint_group);
+    const g = await endpointFilter.updateGroup(
+      p<{ endpoint_group_id: string }>(req).endpoint_group_id,
+      (req.body as { endpoint_group: EndpointGroupInput }).endpoint_group,
+    );
     return { endpoint_group: groupView(req, g) };
   });
   app.delete(`${EPG}/:endpoint_group_id`, { schema: GroupParams }, async (req, reply) => {
@@ -150,7 +169,10 @@ export function registerExtensionRoutes(app: FastifyInstance, svc: IdentityServi
   });
   app.patch(`${C}/:consumer_id`, { schema: { ...ConsumerParams, body: ConsumerBody } }, async (req) => {
     enforce(policy, req, 'identity:update_consumer');
-    const c = await consumers.update(p<{ consumer_id: string }>(req).consumer_id, (req.body as { consumer: { description?: string | null } }).consumer);
+    const c = await consumers.update(
+      p<{ consumer_id: string }>(req).consumer_id,
+      (req.body as { consumer: { description?: string | null } }).consumer,
+    );
     return { consumer: consumerView(req, c) };
   });
   app.delete(`${C}/:consumer_id`, { schema: ConsumerParams }, async (req, reply) => {

@@ -7,7 +7,16 @@ import { selfLinks } from './route-helpers.js';
 /** JSON bodies of identity entities, shaped as Keystone renders them. */
 
 export function domainView(req: FastifyRequest, d: Domain): Record<string, unknown> {
-  return { ...d.extra, id: d.id, name: d.name, description: d.description, enabled: d.enabled, tags: [], options: {}, links: selfLinks(req, `domains/${d.id}`) };
+  return {
+    ...d.extra,
+    id: d.id,
+    name: d.name,
+    description: d.description,
+    enabled: d.enabled,
+    tags: [],
+    options: {},
+    links: selfLinks(req, `domains/${d.id}`),
+  };
 }
 
 export function projectView(req: FastifyRequest, p: Project): Record<string, unknown> {
@@ -46,7 +55,15 @@ export function groupView(req: FastifyRequest, g: Group): Record<string, unknown
 }
 
 export function roleView(req: FastifyRequest, r: Role): Record<string, unknown> {
-  return { ...r.extra, id: r.id, name: r.name, domain_id: r.domainId, description: r.description, options: r.options, links: selfLinks(req, `roles/${r.id}`) };
+  return {
+    ...r.extra,
+    id: r.id,
+    name: r.name,
+    domain_id: r.domainId,
+    description: r.description,
+    options: r.options,
+    links: selfLinks(req, `roles/${r.id}`),
+  };
 }
 
 /** The short role form used inside implied-role and assignment bodies. */
@@ -55,7 +72,15 @@ export function roleRefView(req: FastifyRequest, r: { id: string; name: string }
 }
 
 export function serviceView(req: FastifyRequest, s: Service): Record<string, unknown> {
-  return { ...s.extra, id: s.id, type: s.type, name: s.name, description: s.description, enabled: s.enabled, links: selfLinks(req, `services/${s.id}`) };
+  return {
+    ...s.extra,
+    id: s.id,
+    type: s.type,
+    name: s.name,
+    description: s.description,
+    enabled: s.enabled,
+    links: selfLinks(req, `services/${s.id}`),
+  };
 }
 
 export function endpointView(req: FastifyRequest, e: Endpoint): Record<string, unknown> {

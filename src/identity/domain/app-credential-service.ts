@@ -33,7 +33,8 @@ export interface AppCredentialInput {
   roles?: { id?: string; name?: string; domain_id?: string | null }[];
 }
 
-const KEYSTONE_INVALID = 'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
+const KEYSTONE_INVALID =
+  'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
 
 /**
  * An `expires_at` as Keystone reads it (UTC unless told otherwise), kept to
@@ -92,7 +93,10 @@ export class AppCredentialService {
           id = role.id;
         }
         if (!by.roles.some((r) => r.id === id)) {
-          throw badRequest('Invalid application credential: Cannot create an application credential with unassigned role', 'validation_error');
+          throw badRequest(
+            'Invalid application credential: Cannot create an application credential with unassigned role',
+            'validation_error',
+          );
         }
         roleIds.push(id);
       }
@@ -114,7 +118,11 @@ export class AppCredentialService {
     try {
       await this.#store.insert(record);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store application_credential - Duplicate entry found with name ${input.name}.`, 'app_cred_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to store application_credential - Duplicate entry found with name ${input.name}.`,
+          'app_cred_conflict',
+        );
       throw e;
     }
     this.#ctx.revision.bump();
@@ -149,7 +157,11 @@ export class AppCredentialService {
 
   /** For the application_credential auth method: every failure is the same 401. */
   async authenticate(ref: { id?: string; name?: string; userId?: string }, secret: string): Promise<AppCredentialFacts> {
-    const r = ref.id ? await this.#store.get(ref.id) : ref.userId && ref.name ? await this.#store.getByName(ref.userId, ref.name) : undefined;
+    const r = ref.id
+      ? await this.#store.get(ref.id)
+      : ref.userId && ref.name
+        ? await this.#store.getByName(ref.userId, ref.name)
+        : undefined;
     if (!r) throw unauthorized();
     if (!(await verifyPassword(secret, r.secret_hash))) throw unauthorized();
     if (r.expires_at && Date.parse(r.expires_at) <= Date.now()) throw unauthorized('The application credential has expired.');

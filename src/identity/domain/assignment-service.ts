@@ -69,10 +69,16 @@ export class AssignmentService {
     const role = await this.#roles.get(g.roleId);
     if (role.domainId !== null) {
       if (g.target === 'system') {
-        throw badRequest(`Role ${role.id} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`, 'validation_error');
+        throw badRequest(
+          `Role ${role.id} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`,
+          'validation_error',
+        );
       }
       if (g.target === 'project' && (await this.#resources.getProject(g.targetId)).domainId !== role.domainId) {
-        throw forbidden(`Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`, 'domain_specific_role_mismatch');
+        throw forbidden(
+          `Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`,
+          'domain_specific_role_mismatch',
+        );
       }
     }
     await this.#store.add(rowOf(g));
@@ -81,18 +87,37 @@ export class AssignmentService {
 
   async revoke(g: Grant): Promise<void> {
     const n = await this.#store.remove(rowOf(g));
-    if (n === 0) throw notFound(`Could not find role assignment with role: ${g.roleId}, ${g.actor}: ${g.actorId}, ${g.target}: ${g.targetId}.`, 'role_assignment_not_found');
+    if (n === 0)
+      throw notFound(
+        `Could not find role assignment with role: ${g.roleId}, ${g.actor}: ${g.actorId}, ${g.target}: ${g.targetId}.`,
+        'role_assignment_not_found',
+      );
     this.#ctx.revision.bump();
   }
 
   async check(g: Grant): Promise<void> {
-    const rows = await this.#store.list({ types: [assignmentType(g.actor, g.target)], actorIds: [g.actorId], targetIds: [rowOf(g).target_id], roleId: g.roleId, inherited: g.inherited });
-    if (rows.length === 0) throw notFound(`Could not find role assignment with role: ${g.roleId}, ${g.actor}: ${g.actorId}, ${g.target}: ${g.targetId}.`, 'role_assignment_not_found');
+    const rows = await this.#store.list({
+      types: [assignmentType(g.actor, g.target)],
+      actorIds: [g.actorId],
+      targetIds: [rowOf(g).target_id],
+      roleId: g.roleId,
+      inherited: g.inherited,
+    });
+    if (rows.length === 0)
+      throw notFound(
+        `Could not find role assignment with role: ${g.roleId}, ${g.actor}: ${g.actorId}, ${g.target}: ${g.targetId}.`,
+        'role_assignment_not_found',
+      );
   }
 
   /** Roles granted directly to one actor on one target (the grants API). */
   async listGrantRoles(actor: ActorKind, actorId: string, target: TargetKind, targetId: string, inherited: boolean): Promise<Role[]> {
-    const rows = await this.#store.list({ types: [assignmentType(actor, target)], actorIds: [actorId], targetIds: [target === 'system' ? SYSTEM_TARGET : targetId], inherited });
+    const rows = await this.#store.list({
+      types: [assignmentType(actor, target)],
+      actorIds: [actorId],
+      targetIds: [target === 'system' ? SYSTEM_TARGET : targetId],
+      inherited,
+    });
     return this.#roles.list({ ids: rows.map((r) => r.role_id) });
   }
 
@@ -139,7 +164,12 @@ export class AssignmentService {
 
   async directRoleIdsOnDomain(userId: string, domainId: string): Promise<string[]> {
     const actors = [userId, ...(await this.#store.groupsOfUser(userId))];
-    const rows = await this.#store.list({ types: ['UserDomain', 'GroupDomain'], actorIds: actors, targetIds: [domainId], inherited: false });
+    const rows = await this.#store.list({
+      types: ['UserDomain', 'GroupDomain'],
+      actorIds: actors,
+      targetIds: [domainId],
+      inherited: false,
+    });
     return [...new Set(rows.map((r) => r.role_id))];
   }
 

@@ -197,7 +197,7 @@ export class AuthService {
       }
       return { kind: 'domain', id: d.id };
     }
-    if (!scope.system?.all) throw badRequest("Invalid input for field 'scope.system': only {\"all\": true} is supported.");
+    if (!scope.system?.all) throw badRequest('Invalid input for field \'scope.system\': only {"all": true} is supported.');
     if ((await assignments.rolesOnSystem(who.user.id)).length === 0) {
       throw unauthorized(`User ${who.user.id} has no access to the system.`);
     }

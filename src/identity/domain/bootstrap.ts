@@ -38,7 +38,10 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
   const member = await role('member');
   const reader = await role('reader');
   await role('service');
-  for (const [prior, implied] of [[admin.id, member.id], [member.id, reader.id]] as const) {
+  for (const [prior, implied] of [
+    [admin.id, member.id],
+    [member.id, reader.id],
+  ] as const) {
     const existing = await roles.allImplications();
     if (!(existing.get(prior) ?? []).includes(implied)) await roles.imply(prior, implied);
   }
@@ -59,7 +62,9 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
   if (!(await regions.find(opts.region))) await regions.create({ id: opts.region, description: '' });
   for (const ep of opts.endpoints) {
     const services = await catalog.listServices({ type: ep.type });
-    const service = services.find((s) => s.name === ep.name) ?? (await catalog.createService({ type: ep.type, name: ep.name, description: ep.description }));
+    const service =
+      services.find((s) => s.name === ep.name) ??
+      (await catalog.createService({ type: ep.type, name: ep.name, description: ep.description }));
     const existing = await catalog.listEndpoints({ serviceId: service.id, regionId: opts.region });
     for (const iface of ['public', 'internal', 'admin'] as const) {
       const e = existing.find((x) => x.interface === iface);

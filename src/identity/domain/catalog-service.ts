@@ -117,7 +117,8 @@ export class CatalogService {
     if (!input.service_id) throw badRequest("Invalid input for field 'service_id': a service_id is required.", 'validation_error');
     if (!input.url) throw badRequest("Invalid input for field 'url': a url is required.", 'validation_error');
     const iface = input.interface ?? '';
-    if (!INTERFACES.has(iface)) throw badRequest(`Invalid input for field 'interface': '${iface}' is not one of public, internal, admin.`, 'validation_error');
+    if (!INTERFACES.has(iface))
+      throw badRequest(`Invalid input for field 'interface': '${iface}' is not one of public, internal, admin.`, 'validation_error');
     const regionId = await this.#endpointRegion(input);
     await this.#requireService(input.service_id);
     const e: Endpoint = {
@@ -143,7 +144,11 @@ export class CatalogService {
       e.serviceId = input.service_id;
     }
     if (input.interface !== undefined) {
-      if (!INTERFACES.has(input.interface)) throw badRequest(`Invalid input for field 'interface': '${input.interface}' is not one of public, internal, admin.`, 'validation_error');
+      if (!INTERFACES.has(input.interface))
+        throw badRequest(
+          `Invalid input for field 'interface': '${input.interface}' is not one of public, internal, admin.`,
+          'validation_error',
+        );
       e.interface = input.interface as EndpointInterface;
     }
     if (input.url !== undefined) e.url = input.url;

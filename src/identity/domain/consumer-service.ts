@@ -41,7 +41,12 @@ export class ConsumerService {
     if ('secret' in input || 'id' in input) badRequestFor('secret or id');
     const { description, ...extra } = input;
     const secret = newSecret(32);
-    const row: OAuthConsumerRow = { id: newId(), description: description ?? '', secret_hash: await hashPassword(secret), extra: writeJson(extra) };
+    const row: OAuthConsumerRow = {
+      id: newId(),
+      description: description ?? '',
+      secret_hash: await hashPassword(secret),
+      extra: writeJson(extra),
+    };
     await this.#store.insert(row);
     return { ...toConsumer(row), secret };
   }
@@ -52,7 +57,11 @@ export class ConsumerService {
     if (!r) throw notFound(`Could not find consumer: ${id}.`, 'consumer_not_found');
     const { description, id: _id, ...extra } = input;
     if (_id !== undefined && _id !== id) badRequestFor('id');
-    const next: OAuthConsumerRow = { ...r, description: description === undefined ? r.description : (description ?? ''), extra: writeJson({ ...readJson(r.extra), ...extra }) };
+    const next: OAuthConsumerRow = {
+      ...r,
+      description: description === undefined ? r.description : (description ?? ''),
+      extra: writeJson({ ...readJson(r.extra), ...extra }),
+    };
     await this.#store.update(next);
     return toConsumer(next);
   }

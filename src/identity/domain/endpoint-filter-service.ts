@@ -31,7 +31,8 @@ const toGroup = (r: EndpointGroupRow): EndpointGroup => ({
 });
 
 function validFilters(filters: Record<string, string> | undefined): Record<string, string> {
-  if (!filters || Object.keys(filters).length === 0) throw badRequest("Invalid input for field 'filters': at least one filter is required.");
+  if (!filters || Object.keys(filters).length === 0)
+    throw badRequest("Invalid input for field 'filters': at least one filter is required.");
   for (const [k, v] of Object.entries(filters)) {
     if (!FILTER_KEYS.has(k)) throw badRequest(`Invalid input for field 'filters': '${k}' is not one of interface, service_id, region_id.`);
     if (typeof v !== 'string') throw badRequest(`Invalid input for field 'filters.${k}': must be a string.`);

@@ -13,7 +13,8 @@ export interface GroupInput {
 }
 
 const KNOWN = new Set(['id', 'name', 'domain_id', 'description', 'links']);
-const extras = (input: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k)));
+const extras = (input: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k)));
 
 /** Called when membership changes, so the member's tokens lose group-derived roles. */
 export interface GroupHooks {
@@ -52,11 +53,18 @@ export class GroupService {
 
   async create(input: GroupInput, defaultDomainId: string): Promise<Group> {
     if (!input.name) throw badRequest("Invalid input for field 'name': a name is required.");
-    const g: Group = { id: newId(), name: input.name, domainId: input.domain_id ?? defaultDomainId, description: input.description ?? '', extra: extras(input) };
+    const g: Group = {
+      id: newId(),
+      name: input.name,
+      domainId: input.domain_id ?? defaultDomainId,
+      description: input.description ?? '',
+      extra: extras(input),
+    };
     try {
       await this.#store.insert(g);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict');
       throw e;
     }
     this.#ctx.revision.bump();
@@ -72,7 +80,8 @@ export class GroupService {
     try {
       await this.#store.update(g);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict');
       throw e;
     }
     this.#ctx.revision.bump();

@@ -87,5 +87,24 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
     membershipChanged: async () => undefined,
   });
 
-  return { ctx, policy: ctx.policy, resources, users, groups, roles, assignments, regions, catalog, revocations, appCreds, credentials, policies, tokens, auth, endpointFilter, consumers, domainConfigs };
+  return {
+    ctx,
+    policy: ctx.policy,
+    resources,
+    users,
+    groups,
+    roles,
+    assignments,
+    regions,
+    catalog,
+    revocations,
+    appCreds,
+    credentials,
+    policies,
+    tokens,
+    auth,
+    endpointFilter,
+    consumers,
+    domainConfigs,
+  };
 }

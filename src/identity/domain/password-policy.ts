@@ -28,7 +28,7 @@ export class PasswordPolicy {
   /** Stores a new password; returns its expiry (ISO) or null. */
   async set(user: User, password: string, opts: { selfService: boolean; checkHistory: boolean }): Promise<string | null> {
     const cfg = this.#ctx.config;
-    if (password.length > 4096) throw badRequest('Invalid input for field \'password\': too long.');
+    if (password.length > 4096) throw badRequest("Invalid input for field 'password': too long.");
     if (cfg.passwordRegex && !new RegExp(cfg.passwordRegex).test(password)) {
       const why = cfg.passwordRegexDescription ? `: ${cfg.passwordRegexDescription}` : '.';
       throw new KumoError('password_validation', 400, `Password validation error: The password does not meet the requirements${why}`);

@@ -94,7 +94,8 @@ export class ResourceService {
     try {
       await this.#store.insertDomain(domain);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${domain.name}.`, 'domain_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${domain.name}.`, 'domain_conflict');
       throw e;
     }
     this.#ctx.revision.bump();
@@ -111,7 +112,8 @@ export class ResourceService {
     try {
       await this.#store.updateDomain(d);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${d.name}.`, 'domain_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${d.name}.`, 'domain_conflict');
       throw e;
     }
     this.#ctx.revision.bump();
@@ -155,7 +157,16 @@ export class ResourceService {
     if (!input.name) throw badRequest("Invalid input for field 'name': a name is required.");
     if (input.is_domain) {
       const d = await this.createDomain({ name: input.name, description: input.description ?? '', enabled: input.enabled ?? true });
-      return { id: d.id, name: d.name, domainId: d.id, parentId: null, description: d.description, enabled: d.enabled, tags: [], extra: { is_domain: true } };
+      return {
+        id: d.id,
+        name: d.name,
+        domainId: d.id,
+        parentId: null,
+        description: d.description,
+        enabled: d.enabled,
+        tags: [],
+        extra: { is_domain: true },
+      };
     }
     let domainId = input.domain_id ?? undefined;
     let parentId: string | null = input.parent_id ?? null;
@@ -191,7 +202,11 @@ export class ResourceService {
     try {
       await this.#store.insertProject(project);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${project.name}.`, 'project_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${project.name}.`,
+          'project_conflict',
+        );
       throw e;
     }
     this.#ctx.revision.bump();
@@ -225,7 +240,11 @@ export class ResourceService {
     try {
       await this.#store.updateProject(p);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`, 'project_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`,
+          'project_conflict',
+        );
       throw e;
     }
     this.#ctx.revision.bump();
@@ -236,7 +255,9 @@ export class ResourceService {
     await this.getProject(id);
     const children = await this.#store.listProjects({ parentId: id });
     if (children.length > 0) {
-      throw forbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`);
+      throw forbidden(
+        `Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`,
+      );
     }
     await this.#store.deleteProject(id);
     await this.#cleanup?.targetDeleted(id, 'project');

@@ -63,7 +63,8 @@ export class RoleService {
     try {
       await this.#store.insert(role);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${role.name}.`, 'role_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${role.name}.`, 'role_conflict');
       throw e;
     }
     this.#ctx.revision.bump();
@@ -72,7 +73,8 @@ export class RoleService {
 
   async update(id: string, input: RoleInput): Promise<Role> {
     const r = await this.get(id);
-    if (input.domain_id !== undefined && (input.domain_id ?? null) !== r.domainId) throw badRequest('Update of `domain_id` is not allowed.');
+    if (input.domain_id !== undefined && (input.domain_id ?? null) !== r.domainId)
+      throw badRequest('Update of `domain_id` is not allowed.');
     // Clearing `immutable` (false or null) in the same request is what unlocks an immutable role.
     if (r.options.immutable === true && !(input.options && (input.options.immutable === false || input.options.immutable === null))) {
       throw forbidden(`Cannot modify immutable role ${id}.`);
@@ -84,7 +86,8 @@ export class RoleService {
     try {
       await this.#store.update(r);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${r.name}.`, 'role_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${r.name}.`, 'role_conflict');
       throw e;
     }
     this.#ctx.revision.bump();

@@ -35,7 +35,17 @@ function maskMethods(mask: number): string[] {
 export function sealToken(key: FernetKey, p: TokenPayload): string {
   const scopeKind = SCOPES.indexOf(p.scope.kind);
   const scopeId = 'id' in p.scope ? p.scope.id : null;
-  const packed = encode([VERSION, p.userId, methodsMask(p.methods), scopeKind, scopeId, p.expiresAt, p.issuedAt, p.auditIds, p.appCredId ?? null]);
+  const packed = encode([
+    VERSION,
+    p.userId,
+    methodsMask(p.methods),
+    scopeKind,
+    scopeId,
+    p.expiresAt,
+    p.issuedAt,
+    p.auditIds,
+    p.appCredId ?? null,
+  ]);
   return encrypt(key, packed, Math.floor(p.issuedAt / 1000)).replace(/=+$/, '');
 }
 
@@ -57,7 +67,15 @@ export function openToken(keys: readonly FernetKey[], token: string): TokenPaylo
   }
   if (!Array.isArray(v) || v[0] !== VERSION || v.length !== 9) return undefined;
   const [, userId, mask, scopeKind, scopeId, expiresAt, issuedAt, auditIds, appCredId] = v as [
-    number, string, number, number, string | null, number, number, string[], string | null,
+    number,
+    string,
+    number,
+    number,
+    string | null,
+    number,
+    number,
+    string[],
+    string | null,
   ];
   const kind = SCOPES[scopeKind];
   if (typeof userId !== 'string' || !kind || typeof expiresAt !== 'number' || !Array.isArray(auditIds)) return undefined;

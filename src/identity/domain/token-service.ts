@@ -227,7 +227,12 @@ export class TokenService {
       userDomainId: data.userDomain.id,
       userDomainName: data.userDomain.name,
       ...(data.project && data.projectDomain
-        ? { projectId: data.project.id, projectName: data.project.name, projectDomainId: data.projectDomain.id, projectDomainName: data.projectDomain.name }
+        ? {
+            projectId: data.project.id,
+            projectName: data.project.name,
+            projectDomainId: data.projectDomain.id,
+            projectDomainName: data.projectDomain.name,
+          }
         : {}),
       ...(data.domain ? { domainId: data.domain.id, domainName: data.domain.name } : {}),
       ...(scope.kind === 'system' ? { system: 'all' as const } : {}),

@@ -37,8 +37,7 @@ const OPTION_KEYS = new Set([
 const pickExtra = (input: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k)));
 
-export const accountLocked = (id: string): KumoError =>
-  new KumoError('account_locked', 401, `The account is locked for user: ${id}.`);
+export const accountLocked = (id: string): KumoError => new KumoError('account_locked', 401, `The account is locked for user: ${id}.`);
 
 /** Users, their passwords and the security-compliance rules around them. */
 export class UserService {
@@ -93,7 +92,11 @@ export class UserService {
     try {
       await this.#store.insert(user, dbTime());
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${user.name} at domain ID ${user.domainId}.`, 'user_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to store user - Duplicate entry found with name ${user.name} at domain ID ${user.domainId}.`,
+          'user_conflict',
+        );
       throw e;
     }
     if (input.password !== undefined && input.password !== null) {
@@ -123,7 +126,11 @@ export class UserService {
     try {
       await this.#store.update(u);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID ${u.domainId}.`, 'user_conflict');
+      if (isUniqueViolation(e))
+        throw conflict(
+          `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID ${u.domainId}.`,
+          'user_conflict',
+        );
       throw e;
     }
     if (input.password !== undefined && input.password !== null) {
@@ -182,7 +189,12 @@ export class UserService {
       // An expired password may still be changed with the right original.
       if (!(e instanceof KumoError && e.code === 'password_expired')) throw e;
     }
-    if (user.options.lock_password) throw new KumoError('password_locked', 403, 'You cannot change your password at this time due to password policy disallowing password changes. Please contact your administrator to reset your password.');
+    if (user.options.lock_password)
+      throw new KumoError(
+        'password_locked',
+        403,
+        'You cannot change your password at this time due to password policy disallowing password changes. Please contact your administrator to reset your password.',
+      );
     await this.#passwords.set(user, next, { selfService: true, checkHistory: true });
     this.#ctx.revision.bump();
     await this.#hooks?.revokeUserTokens(userId);

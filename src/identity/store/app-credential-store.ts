@@ -15,7 +15,12 @@ export class AppCredentialStore {
   }
 
   async getByName(userId: string, name: string): Promise<AppCredRecord | undefined> {
-    const r = await this.db.selectFrom('application_credentials').selectAll().where('user_id', '=', userId).where('name', '=', name).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('application_credentials')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('name', '=', name)
+      .executeTakeFirst();
     return r && { ...r, roleIds: await this.#roles(r.id) };
   }
 
@@ -30,7 +35,11 @@ export class AppCredentialStore {
     const { roleIds, ...row } = r;
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('application_credentials').values(row).execute();
-      if (roleIds.length > 0) await tx.insertInto('app_cred_roles').values(roleIds.map((role_id) => ({ app_cred_id: r.id, role_id }))).execute();
+      if (roleIds.length > 0)
+        await tx
+          .insertInto('app_cred_roles')
+          .values(roleIds.map((role_id) => ({ app_cred_id: r.id, role_id })))
+          .execute();
     });
   }
 

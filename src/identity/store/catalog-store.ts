@@ -50,7 +50,12 @@ export class CatalogStore {
   async insertService(s: Service): Promise<void> {
     await this.db
       .insertInto('services')
-      .values({ id: s.id, type: s.type, enabled: int(s.enabled), extra: writeJson({ ...s.extra, name: s.name, description: s.description }) })
+      .values({
+        id: s.id,
+        type: s.type,
+        enabled: int(s.enabled),
+        extra: writeJson({ ...s.extra, name: s.name, description: s.description }),
+      })
       .execute();
   }
 
@@ -100,7 +105,14 @@ export class CatalogStore {
   async updateEndpoint(e: Endpoint): Promise<void> {
     await this.db
       .updateTable('endpoints')
-      .set({ service_id: e.serviceId, region_id: e.regionId, interface: e.interface, url: e.url, enabled: int(e.enabled), extra: writeJson(e.extra) })
+      .set({
+        service_id: e.serviceId,
+        region_id: e.regionId,
+        interface: e.interface,
+        url: e.url,
+        enabled: int(e.enabled),
+        extra: writeJson(e.extra),
+      })
       .where('id', '=', e.id)
       .execute();
   }

@@ -18,7 +18,12 @@ export class DomainConfigStore {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('domain_configs').where('domain_id', '=', domainId).execute();
       const rows = Object.entries(config).flatMap(([group, opts]) =>
-        Object.entries(opts).map(([option, value]) => ({ domain_id: domainId, group_name: group, option_name: option, value: JSON.stringify(value) })),
+        Object.entries(opts).map(([option, value]) => ({
+          domain_id: domainId,
+          group_name: group,
+          option_name: option,
+          value: JSON.stringify(value),
+        })),
       );
       if (rows.length > 0) await tx.insertInto('domain_configs').values(rows).execute();
     });

@@ -20,7 +20,11 @@ export class EndpointFilterStore {
   }
 
   async updateGroup(r: EndpointGroupRow): Promise<void> {
-    await this.db.updateTable('endpoint_groups').set({ name: r.name, description: r.description, filters: r.filters }).where('id', '=', r.id).execute();
+    await this.db
+      .updateTable('endpoint_groups')
+      .set({ name: r.name, description: r.description, filters: r.filters })
+      .where('id', '=', r.id)
+      .execute();
   }
 
   async deleteGroup(id: string): Promise<void> {
@@ -31,22 +35,40 @@ export class EndpointFilterStore {
   }
 
   async groupProjects(groupId: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('project_endpoint_groups').select('project_id').where('endpoint_group_id', '=', groupId).execute();
+    const rows = await this.db
+      .selectFrom('project_endpoint_groups')
+      .select('project_id')
+      .where('endpoint_group_id', '=', groupId)
+      .execute();
     return rows.map((r) => r.project_id);
   }
 
   async projectGroups(projectId: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('project_endpoint_groups').select('endpoint_group_id').where('project_id', '=', projectId).execute();
+    const rows = await this.db
+      .selectFrom('project_endpoint_groups')
+      .select('endpoint_group_id')
+      .where('project_id', '=', projectId)
+      .execute();
     return rows.map((r) => r.endpoint_group_id);
   }
 
   async addGroupProject(groupId: string, projectId: string): Promise<void> {
-    const exists = await this.db.selectFrom('project_endpoint_groups').select('project_id').where('endpoint_group_id', '=', groupId).where('project_id', '=', projectId).executeTakeFirst();
-    if (!exists) await this.db.insertInto('project_endpoint_groups').values({ endpoint_group_id: groupId, project_id: projectId }).execute();
+    const exists = await this.db
+      .selectFrom('project_endpoint_groups')
+      .select('project_id')
+      .where('endpoint_group_id', '=', groupId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
+    if (!exists)
+      await this.db.insertInto('project_endpoint_groups').values({ endpoint_group_id: groupId, project_id: projectId }).execute();
   }
 
   async removeGroupProject(groupId: string, projectId: string): Promise<number> {
-    const r = await this.db.deleteFrom('project_endpoint_groups').where('endpoint_group_id', '=', groupId).where('project_id', '=', projectId).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('project_endpoint_groups')
+      .where('endpoint_group_id', '=', groupId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 
@@ -61,19 +83,33 @@ export class EndpointFilterStore {
   }
 
   async addProjectEndpoint(projectId: string, endpointId: string): Promise<void> {
-    const exists = await this.db.selectFrom('project_endpoints').select('project_id').where('endpoint_id', '=', endpointId).where('project_id', '=', projectId).executeTakeFirst();
+    const exists = await this.db
+      .selectFrom('project_endpoints')
+      .select('project_id')
+      .where('endpoint_id', '=', endpointId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
     if (!exists) await this.db.insertInto('project_endpoints').values({ endpoint_id: endpointId, project_id: projectId }).execute();
   }
 
   async removeProjectEndpoint(projectId: string, endpointId: string): Promise<number> {
-    const r = await this.db.deleteFrom('project_endpoints').where('endpoint_id', '=', endpointId).where('project_id', '=', projectId).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('project_endpoints')
+      .where('endpoint_id', '=', endpointId)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 
   async hasAnyAssociation(projectId: string): Promise<boolean> {
     const a = await this.db.selectFrom('project_endpoints').select('endpoint_id').where('project_id', '=', projectId).limit(1).execute();
     if (a.length > 0) return true;
-    const b = await this.db.selectFrom('project_endpoint_groups').select('endpoint_group_id').where('project_id', '=', projectId).limit(1).execute();
+    const b = await this.db
+      .selectFrom('project_endpoint_groups')
+      .select('endpoint_group_id')
+      .where('project_id', '=', projectId)
+      .limit(1)
+      .execute();
     return b.length > 0;
   }
 }

@@ -39,7 +39,11 @@ export class GroupStore {
   }
 
   async update(g: Group): Promise<void> {
-    await this.db.updateTable('groups').set({ name: g.name, description: g.description, extra: writeJson(g.extra) }).where('id', '=', g.id).execute();
+    await this.db
+      .updateTable('groups')
+      .set({ name: g.name, description: g.description, extra: writeJson(g.extra) })
+      .where('id', '=', g.id)
+      .execute();
   }
 
   async delete(id: string): Promise<void> {
@@ -50,7 +54,12 @@ export class GroupStore {
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {
-    const exists = await this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+    const exists = await this.db
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!exists) await this.db.insertInto('group_members').values({ group_id: groupId, user_id: userId }).execute();
   }
 
@@ -60,7 +69,12 @@ export class GroupStore {
   }
 
   async isMember(groupId: string, userId: string): Promise<boolean> {
-    const r = await this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return r !== undefined;
   }
 }

@@ -121,7 +121,10 @@ export class ResourceStore {
         })
         .execute();
       if (p.tags.length > 0) {
-        await tx.insertInto('project_tags').values(p.tags.map((name) => ({ project_id: p.id, name }))).execute();
+        await tx
+          .insertInto('project_tags')
+          .values(p.tags.map((name) => ({ project_id: p.id, name })))
+          .execute();
       }
     });
   }
@@ -135,7 +138,10 @@ export class ResourceStore {
         .execute();
       await tx.deleteFrom('project_tags').where('project_id', '=', p.id).execute();
       if (p.tags.length > 0) {
-        await tx.insertInto('project_tags').values(p.tags.map((name) => ({ project_id: p.id, name }))).execute();
+        await tx
+          .insertInto('project_tags')
+          .values(p.tags.map((name) => ({ project_id: p.id, name })))
+          .execute();
       }
     });
   }

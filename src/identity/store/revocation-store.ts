@@ -15,7 +15,10 @@ export class RevocationStore {
 
   /** Latest revocation time, to notice events other processes wrote. */
   async latest(): Promise<string | null> {
-    const r = await this.db.selectFrom('revocation_events').select((eb) => eb.fn.max('revoked_at').as('m')).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('revocation_events')
+      .select((eb) => eb.fn.max('revoked_at').as('m'))
+      .executeTakeFirst();
     return (r?.m as string | null | undefined) ?? null;
   }
 

@@ -22,7 +22,12 @@ export class RoleStore {
   }
 
   async getByName(name: string, domainId: string | null): Promise<Role | undefined> {
-    const r = await this.db.selectFrom('roles').selectAll().where('name', '=', name).where('domain_id', '=', domainId ?? NULL_DOMAIN).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('roles')
+      .selectAll()
+      .where('name', '=', name)
+      .where('domain_id', '=', domainId ?? NULL_DOMAIN)
+      .executeTakeFirst();
     return r && toRole(r);
   }
 
@@ -61,7 +66,10 @@ export class RoleStore {
 
   async delete(id: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('implied_roles').where((eb) => eb.or([eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)])).execute();
+      await tx
+        .deleteFrom('implied_roles')
+        .where((eb) => eb.or([eb('prior_role_id', '=', id), eb('implied_role_id', '=', id)]))
+        .execute();
       await tx.deleteFrom('assignments').where('role_id', '=', id).execute();
       await tx.deleteFrom('app_cred_roles').where('role_id', '=', id).execute();
       await tx.deleteFrom('roles').where('id', '=', id).execute();
@@ -77,7 +85,11 @@ export class RoleStore {
   }
 
   async removeImplication(prior: string, implied: string): Promise<number> {
-    const r = await this.db.deleteFrom('implied_roles').where('prior_role_id', '=', prior).where('implied_role_id', '=', implied).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('implied_roles')
+      .where('prior_role_id', '=', prior)
+      .where('implied_role_id', '=', implied)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -104,7 +104,13 @@ export class UserStore {
 
   /** Password history, newest first. */
   async passwords(userId: string, limit: number): Promise<PasswordRow[]> {
-    return this.db.selectFrom('passwords').selectAll().where('user_id', '=', userId).orderBy('created_at_ms', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('passwords')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at_ms', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   async currentPassword(userId: string): Promise<PasswordRow | undefined> {
@@ -121,14 +127,33 @@ export class UserStore {
 
   /** Keeps the newest `keep` passwords of a user, so history stays bounded. */
   async prunePasswords(userId: string, keep: number): Promise<void> {
-    const old = await this.db.selectFrom('passwords').select('id').where('user_id', '=', userId).orderBy('created_at_ms', 'desc').offset(keep).limit(1000).execute();
-    if (old.length > 0) await this.db.deleteFrom('passwords').where('id', 'in', old.map((o) => o.id)).execute();
+    const old = await this.db
+      .selectFrom('passwords')
+      .select('id')
+      .where('user_id', '=', userId)
+      .orderBy('created_at_ms', 'desc')
+      .offset(keep)
+      .limit(1000)
+      .execute();
+    if (old.length > 0)
+      await this.db
+        .deleteFrom('passwords')
+        .where(
+          'id',
+          'in',
+          old.map((o) => o.id),
+        )
+        .execute();
   }
 
   private async currentExpiries(ids: string[]): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
     if (ids.length === 0) return out;
-    const rows = await this.db.selectFrom('passwords').select(['user_id', 'expires_at', 'created_at_ms']).where('user_id', 'in', ids).execute();
+    const rows = await this.db
+      .selectFrom('passwords')
+      .select(['user_id', 'expires_at', 'created_at_ms'])
+      .where('user_id', 'in', ids)
+      .execute();
     const newest = new Map<string, number>();
     for (const r of rows) {
       const ms = Number(r.created_at_ms);

@@ -95,12 +95,7 @@ export class AmqpBus implements Bus {
     return bus;
   }
 
-  async call<T = unknown>(
-    target: BusTarget,
-    method: string,
-    args: Record<string, unknown>,
-    opts: { timeoutMs?: number } = {},
-  ): Promise<T> {
+  async call<T = unknown>(target: BusTarget, method: string, args: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
     const { replyQueue } = await this.#connection();
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const id = randomUUID();
@@ -110,8 +105,8 @@ export class AmqpBus implements Bus {
     });
     const msg: WireMessage = { v: 1, method, args, reply_to: replyQueue, correlation_id: id };
     // The TTL drops requests no server picked up before the caller gave up.
-    this.#publish(this.#config.exchange, routingKey(target), msg, { expiration: String(timeoutMs) }).catch(
-      (err: Error) => this.#take(id)?.reject(err),
+    this.#publish(this.#config.exchange, routingKey(target), msg, { expiration: String(timeoutMs) }).catch((err: Error) =>
+      this.#take(id)?.reject(err),
     );
     return reply as Promise<T>;
   }
@@ -266,13 +261,7 @@ export class AmqpBus implements Bus {
     });
   }
 
-  #onRequest(
-    ch: Channel,
-    msg: ConsumeMessage | null,
-    handlers: Record<string, BusHandler>,
-    topic: string,
-    closed: boolean,
-  ): void {
+  #onRequest(ch: Channel, msg: ConsumeMessage | null, handlers: Record<string, BusHandler>, topic: string, closed: boolean): void {
     if (!msg) {
       this.#config.logger.warn({ topic }, 'AMQP consumer cancelled by the broker');
       return;

@@ -56,10 +56,13 @@ function busContract(make: () => Promise<Bus>): void {
   it('call delivers to a server and returns its value', async (t) => {
     const bus = await open(t);
     const tp = topic();
-    await bus.serve({ topic: tp }, {
-      add: (a, ctx) => ({ sum: (a.x as number) + (a.y as number), ctx }),
-      nothing: () => undefined,
-    });
+    await bus.serve(
+      { topic: tp },
+      {
+        add: (a, ctx) => ({ sum: (a.x as number) + (a.y as number), ctx }),
+        nothing: () => undefined,
+      },
+    );
     assert.deepEqual(await bus.call({ topic: tp }, 'add', { x: 2, y: 3 }), { sum: 5, ctx: { method: 'add', topic: tp } });
     assert.equal(await bus.call({ topic: tp }, 'nothing', {}), undefined);
   });
@@ -77,26 +80,29 @@ function busContract(make: () => Promise<Bus>): void {
   it('a KumoError thrown remotely keeps its code, status and message', async (t) => {
     const bus = await open(t);
     const tp = topic();
-    await bus.serve({ topic: tp }, {
-      find: async () => {
-        throw new KumoError('instance_not_found', 404, 'Instance abc could not be found.');
+    await bus.serve(
+      { topic: tp },
+      {
+        find: async () => {
+          throw new KumoError('instance_not_found', 404, 'Instance abc could not be found.');
+        },
       },
-    });
-    await assert.rejects(
-      bus.call({ topic: tp }, 'find', {}),
-      kumo('instance_not_found', 404, 'Instance abc could not be found.'),
     );
+    await assert.rejects(bus.call({ topic: tp }, 'find', {}), kumo('instance_not_found', 404, 'Instance abc could not be found.'));
   });
 
   it('any other error becomes remote_error (500)', async (t) => {
     const bus = await open(t);
     const tp = topic();
-    await bus.serve({ topic: tp }, {
-      sync: () => {
-        throw new TypeError('boom');
+    await bus.serve(
+      { topic: tp },
+      {
+        sync: () => {
+          throw new TypeError('boom');
+        },
+        async: async () => Promise.reject(new Error('bang')),
       },
-      async: async () => Promise.reject(new Error('bang')),
-    });
+    );
     await assert.rejects(bus.call({ topic: tp }, 'sync', {}), kumo('remote_error', 500, 'boom'));
     await assert.rejects(bus.call({ topic: tp }, 'async', {}), kumo('remote_error', 500, 'bang'));
   });
@@ -121,7 +127,10 @@ function busContract(make: () => Promise<Bus>): void {
     const total = (): number => got.a!.length + got.b!.length;
     await until(() => total() >= 10, '10 casts');
     await sleep(SETTLE_MS);
-    assert.deepEqual([...got.a!, ...got.b!].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...got.a!, ...got.b!].sort((x, y) => x - y),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     assert.ok(got.a!.length > 0 && got.b!.length > 0, `both servers take turns: ${JSON.stringify(got)}`);
   });
 
@@ -193,14 +202,17 @@ function busContract(make: () => Promise<Bus>): void {
     const bus = await open(t);
     const tp = topic();
     const seen: Array<Record<string, unknown>> = [];
-    await bus.serve({ topic: tp }, {
-      mutate: (a) => {
-        (a.list as number[]).push(99);
-        seen.push(a);
-        return a;
+    await bus.serve(
+      { topic: tp },
+      {
+        mutate: (a) => {
+          (a.list as number[]).push(99);
+          seen.push(a);
+          return a;
+        },
+        keep: (a) => void seen.push(a),
       },
-      keep: (a) => void seen.push(a),
-    });
+    );
     const args = { list: [1] };
     const result = await bus.call<{ list: number[] }>({ topic: tp }, 'mutate', args);
     assert.deepEqual(args, { list: [1] });
@@ -217,13 +229,16 @@ function busContract(make: () => Promise<Bus>): void {
     const bus = await open(t);
     const tp = topic();
     for (const name of ['a', 'b']) {
-      await bus.serve({ topic: tp }, {
-        square: async (a) => {
-          const i = a.i as number;
-          await sleep(i % 7); // replies come back out of order
-          return { i, sq: i * i, by: name };
+      await bus.serve(
+        { topic: tp },
+        {
+          square: async (a) => {
+            const i = a.i as number;
+            await sleep(i % 7); // replies come back out of order
+            return { i, sq: i * i, by: name };
+          },
         },
-      });
+      );
     }
     const replies = await Promise.all(
       Array.from({ length: 50 }, (_, i) => bus.call<{ i: number; sq: number; by: string }>({ topic: tp }, 'square', { i })),
@@ -236,12 +251,15 @@ function busContract(make: () => Promise<Bus>): void {
     const bus = await open(t);
     const tp = topic();
     let started = false;
-    await bus.serve({ topic: tp }, {
-      hang: () => {
-        started = true;
-        return new Promise(() => {});
+    await bus.serve(
+      { topic: tp },
+      {
+        hang: () => {
+          started = true;
+          return new Promise(() => {});
+        },
       },
-    });
+    );
     const pending = bus.call({ topic: tp }, 'hang', {}, { timeoutMs: 10_000 });
     await until(() => started, 'handler start');
     const rejected = assert.rejects(pending, kumo('bus_disconnected', 503)); // handled before close()

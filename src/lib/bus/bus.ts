@@ -16,10 +16,7 @@ import { KumoError } from '../errors.js';
  * and `fanout`. Throwing a {@link KumoError} sends its code, status and message
  * to the caller.
  */
-export type BusHandler = (
-  args: Record<string, unknown>,
-  ctx: { method: string; topic: string },
-) => Promise<unknown> | unknown;
+export type BusHandler = (args: Record<string, unknown>, ctx: { method: string; topic: string }) => Promise<unknown> | unknown;
 
 /** Where a message goes. */
 export interface BusTarget {
@@ -57,12 +54,7 @@ export interface Bus {
    * - `bus_no_handler` (500) if the server has no handler for `method`;
    * - `bus_disconnected` (503) if the bus closes or loses its broker first.
    */
-  call<T = unknown>(
-    target: BusTarget,
-    method: string,
-    args: Record<string, unknown>,
-    opts?: { timeoutMs?: number },
-  ): Promise<T>;
+  call<T = unknown>(target: BusTarget, method: string, args: Record<string, unknown>, opts?: { timeoutMs?: number }): Promise<T>;
 
   /**
    * Fire-and-forget to exactly one server of `target`. Resolves once the
@@ -111,8 +103,7 @@ export function jsonClone<T>(value: T): T {
 export const busTimeout = (target: BusTarget, method: string, ms: number): KumoError =>
   new KumoError('bus_timeout', 504, `No reply to ${method} on ${routingKey(target)} within ${ms} ms.`);
 
-export const busDisconnected = (why: string): KumoError =>
-  new KumoError('bus_disconnected', 503, `Message bus unavailable: ${why}.`);
+export const busDisconnected = (why: string): KumoError => new KumoError('bus_disconnected', 503, `Message bus unavailable: ${why}.`);
 
 export const busServerTaken = (target: BusTarget): KumoError =>
   new KumoError('bus_server_taken', 409, `${routingKey(target)} is already served.`);

@@ -44,12 +44,7 @@ export class InProcessBus implements Bus {
     this.#logger = opts.logger;
   }
 
-  async call<T = unknown>(
-    target: BusTarget,
-    method: string,
-    args: Record<string, unknown>,
-    opts: { timeoutMs?: number } = {},
-  ): Promise<T> {
+  async call<T = unknown>(target: BusTarget, method: string, args: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
     this.#assertOpen();
     const copy = jsonClone(args);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;

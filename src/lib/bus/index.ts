@@ -11,10 +11,7 @@ export { InProcessBus } from './in-process-bus.js';
  * Opens the bus a URL names: none or `memory://` for the in-process bus,
  * `amqp://` or `amqps://` for RabbitMQ (connected before this resolves).
  */
-export async function openBus(
-  url: string | undefined,
-  opts: { exchange?: string; logger?: BusLogger } = {},
-): Promise<Bus> {
+export async function openBus(url: string | undefined, opts: { exchange?: string; logger?: BusLogger } = {}): Promise<Bus> {
   if (url === undefined || url === 'memory://') return new InProcessBus({ logger: opts.logger });
   if (/^amqps?:\/\//i.test(url)) return AmqpBus.connect({ url, ...opts });
   // Only the scheme: the rest of a bus URL may hold a password.

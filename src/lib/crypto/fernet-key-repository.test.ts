@@ -103,7 +103,10 @@ test('tokens survive one rotation, and the staged key is accepted before promoti
 
 test('clear errors for missing repositories and bad key files', async () => {
   const missing = new FernetKeyRepository({ dir: join(root, 'does-not-exist') });
-  assert.throws(() => missing.load(), (e: unknown) => e instanceof FernetKeyRepositoryError && e.message.includes('does-not-exist'));
+  assert.throws(
+    () => missing.load(),
+    (e: unknown) => e instanceof FernetKeyRepositoryError && e.message.includes('does-not-exist'),
+  );
   assert.throws(() => missing.rotate(), FernetKeyRepositoryError);
 
   const dir = freshDir();

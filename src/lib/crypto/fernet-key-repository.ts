@@ -88,7 +88,10 @@ export class FernetKeyRepository {
     renameSync(join(dir, '0'), join(dir, String(newPrimary)));
     this.#writeKey(0, FernetKey.generate());
     // As Keystone: the new staged key counts against the limit, so keep maxActiveKeys - 1 others.
-    const active = ids.filter((id) => id !== 0).concat(newPrimary).sort((a, b) => b - a);
+    const active = ids
+      .filter((id) => id !== 0)
+      .concat(newPrimary)
+      .sort((a, b) => b - a);
     for (const id of active.slice(Math.max(0, maxActiveKeys - 1))) {
       rmSync(join(dir, String(id)));
     }

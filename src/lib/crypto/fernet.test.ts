@@ -5,8 +5,7 @@ import { FernetKey, InvalidFernetToken, decrypt, encrypt, type FernetFailure } f
 
 // Official vectors, github.com/fernet/spec generate.json / verify.json.
 const SPEC_SECRET = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
-const SPEC_TOKEN =
-  'gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA==';
+const SPEC_TOKEN = 'gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA==';
 const SPEC_IV = Uint8Array.from({ length: 16 }, (_, i) => i);
 const SPEC_GENERATE_NOW = Date.parse('1985-10-26T01:20:00-07:00') / 1000; // 499162800, the token's timestamp
 const SPEC_VERIFY_NOW = Date.parse('1985-10-26T01:20:01-07:00') / 1000; // 499162801
@@ -20,10 +19,13 @@ const PY_FIXED = {
   token:
     'gAAAAABlU_EAyMnKy8zNzs_Q0dLT1NXW11v2bE4vTDkGCqPr9QRp5E4hjg9BWE7m37jQb_xJqpoLYEGWcFhCJw1vFRo9fTF0_586lgr7HxtwF13RxmO_FD5_0WFkCkVjLfDqIJW6bYQS',
 };
-const PY_EMPTY =
-  'gAAAAABlU_F7BjxMR1VN5kxYJFu2h1TRYm7L6xX07ri4OIfpB7kvUrPcJiI_rZD-gH6gndTjdP2_KodU6d88NT3zSgA6o5LhsQ==';
+const PY_EMPTY = 'gAAAAABlU_F7BjxMR1VN5kxYJFu2h1TRYm7L6xX07ri4OIfpB7kvUrPcJiI_rZD-gH6gndTjdP2_KodU6d88NT3zSgA6o5LhsQ==';
 const PY_LONG = {
-  plaintext: Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from('kumo')]),
+  plaintext: Buffer.concat([
+    Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+    Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+    Buffer.from('kumo'),
+  ]),
   token:
     'gAAAAABlU_LIkDRVDJExLSWHHSqaRDh0oLNZvbHvcd-FQy9iGs9Nwp4i8GQN3Ak0GGoOwnCuqnnLUHX3_u4EP490yKuBdtbZkKX3QJfskxyQz30Q-wxOlxaxOy39gC2VgeExMoQ-s9tCLsmpYxZXbyTJm3aghCW4XCbIlAwr59ITimvpQbwNEn-JgQBOMGFHnk5hJrLFlCSwfBXEtWKqeDvBWiTktd4FKFuc_QCuaJ11W077DRgvzK2R9bt_lamx6iljyb_ARVMalTlnAS4RHTsqefSPTZSC-_IQ6CEXvvxdUJTB1VmgW0jVqkgSnQxUuT7bHtIzxNbah59rsPsaOb9NdLWC8RMkpOEeIBR1yS-xPj-qwVs42P0-bEZ5CGEekF8fKwRQAo5Jx3dyzGZrUUudMo2zvYTmhcuLRNglJezbf3CBNQHxWKoxAqlAQO9DkPqugHrO-WTQLod-lm5kbK3-UWyH2yNcbyW8sPePx5Nx4ctRyH3FazlBH3l1aOh6ZchloFCc3SaiLgKywz94hqotgMNp1twyDsVMPmWeESJeqk3FN5YpJkKW6IpFIHujItuEy0B_avzn8AWADpVhLW6c7c9jWyxhvqQJcPF3k5NrnYFuNOdid630iWYW88YTqg0TGWhI8nFVElpr7N7DCoyvsiu6qrCom8T2fCcpf2bEpM9a8jXrgBFpyzfG5KzNldbcE6lPibl-LFdMt6Eo7iU4QAtCB7d4hXSFXxPovkySfeAxTScyUxLB5rRzlq2ExV4GDs8f_wZz',
 };
@@ -31,8 +33,7 @@ const PY_LONG = {
 const OURS_VERIFIED_BY_PY = {
   plaintext: 'from kumo with love \u00e9',
   now: 1700000999,
-  token:
-    'gAAAAABlU_TnTopT4rW2ptfXIahPB7hEkCeh-Ap0Aii1zun_SFwdh30recLECKuwECffmAtdDiocZDmfU7ZTeHpXyS2yBtij1_6RgPzxr3X-mF-qd28EPLE=',
+  token: 'gAAAAABlU_TnTopT4rW2ptfXIahPB7hEkCeh-Ap0Aii1zun_SFwdh30recLECKuwECffmAtdDiocZDmfU7ZTeHpXyS2yBtij1_6RgPzxr3X-mF-qd28EPLE=',
 };
 
 function rejects(fn: () => unknown, reason?: FernetFailure): void {
@@ -63,7 +64,11 @@ test('spec invalid vectors', () => {
     ['payload not block multiple', 'gAAAAAAdwJ6xAAECAwQFBgcICQoLDA0OD3HkMATM5lFqGaerZ-fWPOm73QeoCk9uGib28Xe5vz6oxq5nmxbx_v7mrfyudzUm'],
     ['payload padding error', 'gAAAAAAdwJ6xAAECAwQFBgcICQoLDA0ODz4LEpdELGQAad7aNEHbf-JkLPIpuiYRLQ3RtXatOYREu2FWke6CnJNYIbkuKNqOhw=='],
     ['far-future ts', 'gAAAAAAdwStRAAECAwQFBgcICQoLDA0OD3HkMATM5lFqGaerZ-fWPAnja1xKYyhd-Y6mSkTOyTGJmw2Xc2a6kBd-iX9b_qXQcw=='],
-    ['expired ttl', 'gAAAAAAdwJ6xAAECAwQFBgcICQoLDA0OD3HkMATM5lFqGaerZ-fWPAl1-szkFVzXTuGb4hR8AKtwcaX1YdykRtfsH-p1YsUD2Q==', Date.parse('1985-10-26T01:21:31-07:00') / 1000],
+    [
+      'expired ttl',
+      'gAAAAAAdwJ6xAAECAwQFBgcICQoLDA0OD3HkMATM5lFqGaerZ-fWPAl1-szkFVzXTuGb4hR8AKtwcaX1YdykRtfsH-p1YsUD2Q==',
+      Date.parse('1985-10-26T01:21:31-07:00') / 1000,
+    ],
     ['incorrect IV', 'gAAAAAAdwJ6xBQECAwQFBgcICQoLDA0OD3HkMATM5lFqGaerZ-fWPAkLhFLHpGtDBRLRTZeUfWgHSv49TF2AUEZ1TIvcZjK1zQ=='],
     ['trailing data after padding', SPEC_TOKEN + 'trailingdata'],
     ['invalid characters', '*gAAAAAAdwJ6wAAECAwQFBgcI!CQoLDA0ODy021?cpGVWKZ_eEwC@GM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=='],

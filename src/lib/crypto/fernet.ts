@@ -7,15 +7,7 @@
  * `decrypt` sits on the token-validation hot path, so keys are decoded once in
  * FernetKey and the token buffer is only ever sliced, not copied.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  createSecretKey,
-  randomBytes,
-  timingSafeEqual,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const VERSION = 0x80;
 const HEADER_LEN = 1 + 8 + 16; // version + timestamp + IV
@@ -27,14 +19,7 @@ const MIN_LEN = HEADER_LEN + BLOCK + HMAC_LEN;
 const MAX_CLOCK_SKEW = 60;
 const B64URL_BODY = /^[A-Za-z0-9_-]*$/;
 
-export type FernetFailure =
-  | 'no_keys'
-  | 'malformed'
-  | 'bad_version'
-  | 'bad_signature'
-  | 'bad_padding'
-  | 'expired'
-  | 'from_future';
+export type FernetFailure = 'no_keys' | 'malformed' | 'bad_version' | 'bad_signature' | 'bad_padding' | 'expired' | 'from_future';
 
 /** Any reason a token is rejected; `reason` is for logs, never for clients. */
 export class InvalidFernetToken extends Error {
@@ -120,11 +105,7 @@ export interface DecryptOptions {
  * Verifies and decrypts `token`, trying each key in order like MultiFernet.
  * Throws InvalidFernetToken on every kind of failure.
  */
-export function decrypt(
-  keys: readonly FernetKey[],
-  token: string,
-  opts: DecryptOptions = {},
-): Buffer {
+export function decrypt(keys: readonly FernetKey[], token: string, opts: DecryptOptions = {}): Buffer {
   if (keys.length === 0) throw new InvalidFernetToken('no_keys');
   const data = decodeB64Url(token);
   if (data === undefined || data.length < MIN_LEN || (data.length - HEADER_LEN - HMAC_LEN) % BLOCK !== 0) {

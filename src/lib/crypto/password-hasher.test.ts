@@ -72,7 +72,10 @@ test('bcrypt: $2b$ generated here, fixed $2a$ and $2y$ vectors', async () => {
 test('sha512_crypt vectors (Drepper) verify', async () => {
   const vectors: Array<[string, string]> = [
     ['Hello world!', '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1'],
-    ['Hello world!', '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.'],
+    [
+      'Hello world!',
+      '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.',
+    ],
   ];
   for (const [pw, stored] of vectors) {
     assert.equal(await verifyPassword(pw, stored), true);
@@ -82,7 +85,8 @@ test('sha512_crypt vectors (Drepper) verify', async () => {
 
 test('passlib pbkdf2_sha512', async () => {
   // Built with Python hashlib.pbkdf2_hmac in passlib's format (passlib is not installed here).
-  const stored = '$pbkdf2-sha512$25000$jx46VcDem7Iad/Dk08KxoA$h.LqTpIWbkSjNDj.a.sAZoztmvRDCDv/rMuy2Qh1tNQ8ubQiRNCMpmBrA/CBORUXCc9xid6ePOwsh3NfjtHKuQ';
+  const stored =
+    '$pbkdf2-sha512$25000$jx46VcDem7Iad/Dk08KxoA$h.LqTpIWbkSjNDj.a.sAZoztmvRDCDv/rMuy2Qh1tNQ8ubQiRNCMpmBrA/CBORUXCc9xid6ePOwsh3NfjtHKuQ';
   assert.equal(await verifyPassword('correct horse', stored), true);
   assert.equal(await verifyPassword('correct horsE', stored), false);
   assert.equal(await verifyPassword('correct horse', stored.replace('$25000$', '$25001$')), false);

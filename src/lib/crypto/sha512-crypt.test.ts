@@ -5,17 +5,44 @@ import { parseSha512Crypt, sha512Crypt, verifySha512Crypt } from './sha512-crypt
 // The SHA-512 test vectors from Drepper's SHA-crypt.txt (also reproduced by glibc crypt(3)).
 const DREPPER: Array<[setting: string, password: string, expected: string]> = [
   ['$6$saltstring', 'Hello world!', '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1'],
-  ['$6$rounds=10000$saltstringsaltstring', 'Hello world!', '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.'],
-  ['$6$rounds=5000$toolongsaltstring', 'This is just a test', '$6$rounds=5000$toolongsaltstrin$lQ8jolhgVRVhY4b5pZKaysCLi0QBxGoNeKQzQ3glMhwllF7oGDZxUhx1yxdYcz/e1JSbq3y6JMxxl8audkUEm0'],
-  ['$6$rounds=1400$anotherlongsaltstring', 'a very much longer text to encrypt.  This one even stretches over morethan one line.', '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1'],
-  ['$6$rounds=77777$short', 'we have a short salt string but not a short password', '$6$rounds=77777$short$WuQyW2YR.hBNpjjRhpYD/ifIw05xdfeEyQoMxIXbkvr0gge1a1x3yRULJ5CCaUeOxFmtlcGZelFl5CxtgfiAc0'],
-  ['$6$rounds=123456$asaltof16chars..', 'a short string', '$6$rounds=123456$asaltof16chars..$BtCwjqMJGx5hrJhZywWvt0RLE8uZ4oPwcelCjmw2kSYu.Ec6ycULevoBK25fs2xXgMNrCzIMVcgEJAstJeonj1'],
-  ['$6$rounds=10$roundstoolow', 'the minimum number is still observed', '$6$rounds=1000$roundstoolow$kUMsbe306n21p9R.FRkW3IGn.S9NPN0x50YhH1xhLsPuWGsUSklZt58jaTfF4ZEQpyUNGc0dqbpBYYBaHHrsX.'],
+  [
+    '$6$rounds=10000$saltstringsaltstring',
+    'Hello world!',
+    '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.',
+  ],
+  [
+    '$6$rounds=5000$toolongsaltstring',
+    'This is just a test',
+    '$6$rounds=5000$toolongsaltstrin$lQ8jolhgVRVhY4b5pZKaysCLi0QBxGoNeKQzQ3glMhwllF7oGDZxUhx1yxdYcz/e1JSbq3y6JMxxl8audkUEm0',
+  ],
+  [
+    '$6$rounds=1400$anotherlongsaltstring',
+    'a very much longer text to encrypt.  This one even stretches over morethan one line.',
+    '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1',
+  ],
+  [
+    '$6$rounds=77777$short',
+    'we have a short salt string but not a short password',
+    '$6$rounds=77777$short$WuQyW2YR.hBNpjjRhpYD/ifIw05xdfeEyQoMxIXbkvr0gge1a1x3yRULJ5CCaUeOxFmtlcGZelFl5CxtgfiAc0',
+  ],
+  [
+    '$6$rounds=123456$asaltof16chars..',
+    'a short string',
+    '$6$rounds=123456$asaltof16chars..$BtCwjqMJGx5hrJhZywWvt0RLE8uZ4oPwcelCjmw2kSYu.Ec6ycULevoBK25fs2xXgMNrCzIMVcgEJAstJeonj1',
+  ],
+  [
+    '$6$rounds=10$roundstoolow',
+    'the minimum number is still observed',
+    '$6$rounds=1000$roundstoolow$kUMsbe306n21p9R.FRkW3IGn.S9NPN0x50YhH1xhLsPuWGsUSklZt58jaTfF4ZEQpyUNGc0dqbpBYYBaHHrsX.',
+  ],
 ];
 
 // Generated once with Python's crypt.crypt (glibc/libxcrypt) on this machine.
 const GLIBC: Array<[password: string, expected: string]> = [
-  ['p\u00e4ssw\u00f6rd-with-unicode-and-a-length-over-sixty-four-bytes-xxxxxxxxxxxxxxxxxxxx', '$6$Zk8s/Qe1$P0apVWQffIdEdq//W9AP9GXHkz3enu2Vqn7SBXRjkEevj.g0MhhcO5n4xByFqHsZh1BHdLNstuW6XeJQSYSlC/'],
+  [
+    'p\u00e4ssw\u00f6rd-with-unicode-and-a-length-over-sixty-four-bytes-xxxxxxxxxxxxxxxxxxxx',
+    '$6$Zk8s/Qe1$P0apVWQffIdEdq//W9AP9GXHkz3enu2Vqn7SBXRjkEevj.g0MhhcO5n4xByFqHsZh1BHdLNstuW6XeJQSYSlC/',
+  ],
   ['', '$6$rounds=5000$abc$mJP3a6FyA8uCnzRtlnNypPwjnvpi5TP9qOrInzrfDmwxUQG38PkpCPdqfTb8JQfAngapMxeim4AZ..hSdRRzD.'],
 ];
 

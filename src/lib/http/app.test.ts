@@ -74,7 +74,11 @@ describe('service app factory', () => {
   });
 
   it('limits body size (413) and rejects bad JSON (400)', async () => {
-    const big = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(2000) }) });
+    const big = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 'x'.repeat(2000) }),
+    });
     assert.equal(big.status, 413);
     const bad = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     assert.equal(bad.status, 400);
@@ -82,7 +86,11 @@ describe('service app factory', () => {
 
   it('refuses NUL characters in URLs and bodies with 400', async () => {
     assert.equal((await fetch(`${base}/me%00`, { headers: { 'x-auth-token': 'good' } })).status, 400);
-    const r = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "a\\u0000b"}' });
+    const r = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "a\\u0000b"}',
+    });
     assert.equal(r.status, 400);
   });
 
@@ -95,7 +103,11 @@ describe('service app factory', () => {
   });
 
   it('never logs tokens or passwords', async () => {
-    await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': 'good' }, body: JSON.stringify({ password: 'hunter2' }) });
+    await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': 'good' },
+      body: JSON.stringify({ password: 'hunter2' }),
+    });
     const all = lines.join('');
     assert.ok(all.includes('"url":"/echo"'), 'requests are logged');
     assert.ok(!all.includes('hunter2'));

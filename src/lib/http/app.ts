@@ -1,7 +1,11 @@
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
-  type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { KumoError, internalError, isKumoError, payloadTooLarge, unauthorized, validationError } from '../errors.js';
 import { newRequestId } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -93,9 +97,7 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    opts.metrics.httpDuration
-      .labels(opts.name, req.method, route, String(reply.statusCode))
-      .observe(reply.elapsedTime / 1000);
+    opts.metrics.httpDuration.labels(opts.name, req.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
     req.log.info(
       { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
@@ -114,7 +116,10 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
 
   app.get('/healthcheck', { config: { public: true } }, async (_req, reply) => {
     const ok = opts.healthy ? await opts.healthy().catch(() => false) : true;
-    return reply.code(ok ? 200 : 503).type('text/plain').send(ok ? 'OK' : 'UNAVAILABLE');
+    return reply
+      .code(ok ? 200 : 503)
+      .type('text/plain')
+      .send(ok ? 'OK' : 'UNAVAILABLE');
   });
 
   app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
@@ -126,7 +131,10 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
 
 function sendFault(reply: FastifyReply, req: FastifyRequest, style: FaultStyle, err: KumoError): void {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  void reply.code(err.status).type('application/json').send(renderFault(style, err, { requestId: req.id }));
+  void reply
+    .code(err.status)
+    .type('application/json')
+    .send(renderFault(style, err, { requestId: req.id }));
 }
 
 const nulError = (): KumoError => new KumoError('validation_error', 400, 'Invalid input: NUL characters are not allowed.');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KumoError } from '../errors.js';
+import { type KumoError } from '../errors.js';
 import { Microversion, microversionHeaders, negotiateMicroversion, type MicroversionPolicy } from './microversion.js';
 
 const compute: MicroversionPolicy = { serviceType: 'compute', legacyHeader: 'X-OpenStack-Nova-API-Version', min: '2.1', max: '2.93' };

@@ -87,7 +87,10 @@ export class RemoteTokenValidator implements TokenValidator {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         auth: {
-          identity: { methods: ['password'], password: { user: { name: s.username, domain: { name: s.userDomainName }, password: s.password } } },
+          identity: {
+            methods: ['password'],
+            password: { user: { name: s.username, domain: { name: s.userDomainName }, password: s.password } },
+          },
           scope: { project: { name: s.projectName, domain: { name: s.projectDomainName } } },
         },
       }),
@@ -112,7 +115,12 @@ function toContext(token: string, body: TokenBody): AuthContext {
     userDomainId: t.user.domain.id,
     userDomainName: t.user.domain.name,
     ...(t.project
-      ? { projectId: t.project.id, projectName: t.project.name, projectDomainId: t.project.domain.id, projectDomainName: t.project.domain.name }
+      ? {
+          projectId: t.project.id,
+          projectName: t.project.name,
+          projectDomainId: t.project.domain.id,
+          projectDomainName: t.project.domain.name,
+        }
       : {}),
     ...(t.domain ? { domainId: t.domain.id, domainName: t.domain.name } : {}),
     ...(t.system?.all ? { system: 'all' as const } : {}),

@@ -114,9 +114,7 @@ export function parseCheckString(rule: string): Check {
           ? `quoted string '${tok.text}'`
           : `'${tok.t}'`;
   const fail = (expected: string): never => {
-    throw new PolicySyntaxError(
-      `expected ${expected} but found ${describe(tokens[pos])} (token ${pos + 1}) in "${rule}"`,
-    );
+    throw new PolicySyntaxError(`expected ${expected} but found ${describe(tokens[pos])} (token ${pos + 1}) in "${rule}"`);
   };
 
   const parseOr = (): Check => {
@@ -223,8 +221,7 @@ export function parseTemplate(source: string): MatchTemplate {
       i += 2;
       continue;
     }
-    if (source[i + 1] !== '(')
-      throw new PolicySyntaxError(`'${source}': '%' must start '%(key)s' (write '%%' for a literal '%')`);
+    if (source[i + 1] !== '(') throw new PolicySyntaxError(`'${source}': '%' must start '%(key)s' (write '%%' for a literal '%')`);
     // Python counts nested parentheses inside the key; so do we.
     let depth = 1;
     let j = i + 2;

@@ -58,10 +58,7 @@ describe('check parser', () => {
     assert.deepEqual(parseRule(''), { kind: 'true' });
     assert.deepEqual(parseRule([]), { kind: 'true' });
     assert.deepEqual(parseRule([[]]), { kind: 'false' });
-    assert.equal(
-      fmt([['role:a', 'project_id:%(project_id)s'], ['role:admin']]),
-      '((role:a and project_id:%(project_id)s) or role:admin)',
-    );
+    assert.equal(fmt([['role:a', 'project_id:%(project_id)s'], ['role:admin']]), '((role:a and project_id:%(project_id)s) or role:admin)');
     assert.equal(fmt(['role:a', ['role:b']]), '(role:a or role:b)');
   });
 
@@ -107,10 +104,7 @@ describe('PolicyEngine', () => {
   it('evaluates project-scoped rules through rule: references', () => {
     assert.equal(engine.check('os_compute_api:servers:show', { project_id: 'p1' }, projectReader), true);
     assert.equal(engine.check('os_compute_api:servers:show', { project_id: 'p2' }, projectReader), false);
-    assert.equal(
-      engine.check('os_compute_api:servers:show', { project_id: 'p1' }, { ...projectReader, roles: ['member'] }),
-      false,
-    );
+    assert.equal(engine.check('os_compute_api:servers:show', { project_id: 'p1' }, { ...projectReader, roles: ['member'] }), false);
     assert.equal(engine.check('identity:list_projects', {}, projectReader), false);
     assert.equal(engine.check('identity:list_projects', {}, { ...projectReader, roles: ['ADMIN'] }), true);
   });
@@ -127,10 +121,7 @@ describe('PolicyEngine', () => {
     const otherDomain = { target: { user: { domain_id: 'd2', id: 'u9' } } };
     assert.equal(engine.check('identity:get_user', otherDomain, domainReader), false);
     // A flat key wins over a nested path of the same name.
-    assert.equal(
-      engine.check('identity:get_user', { ...otherDomain, 'target.user.domain_id': 'd1' }, domainReader),
-      true,
-    );
+    assert.equal(engine.check('identity:get_user', { ...otherDomain, 'target.user.domain_id': 'd1' }, domainReader), true);
   });
 
   it('denies when a target key is missing or null', () => {
@@ -169,10 +160,7 @@ describe('PolicyEngine', () => {
   });
 
   it('treats @, !, empty and unknown rule: references as oslo does', () => {
-    const e = new PolicyEngine(
-      { some: '@', other: '!', x: '', unknown: 'rule:nope', legacy: '' },
-      { legacy: [['role:member']] },
-    );
+    const e = new PolicyEngine({ some: '@', other: '!', x: '', unknown: 'rule:nope', legacy: '' }, { legacy: [['role:member']] });
     const nobody: PolicyCredentials = { roles: [] };
     assert.equal(e.check('some', {}, nobody), true);
     assert.equal(e.check('other', {}, projectReader), false);
@@ -206,10 +194,7 @@ describe('PolicyEngine', () => {
       (e: unknown) => e instanceof PolicySyntaxError && /policy rule "bad"/.test(e.message),
     );
     assert.throws(() => new PolicyEngine({ good: '@' }, { w: 'http://example.com' }), /policy rule "w".*not supported/);
-    assert.throws(
-      () => new PolicyEngine({ a: 'rule:b', b: 'role:x or rule:c', c: 'not rule:a' }),
-      /loop: a -> b -> c -> a/,
-    );
+    assert.throws(() => new PolicyEngine({ a: 'rule:b', b: 'role:x or rule:c', c: 'not rule:a' }), /loop: a -> b -> c -> a/);
     assert.throws(() => new PolicyEngine({ self: 'rule:self' }), /loop: self -> self/);
   });
 });
@@ -229,14 +214,7 @@ describe('policy files', () => {
       const path = join(dir, 'policy.yaml');
       await writeFile(
         path,
-        [
-          '# operator overrides',
-          '"identity:list_projects": "role:reader"',
-          'custom: "@"',
-          'legacy:',
-          '  - ["role:member"]',
-          '',
-        ].join('\n'),
+        ['# operator overrides', '"identity:list_projects": "role:reader"', 'custom: "@"', 'legacy:', '  - ["role:member"]', ''].join('\n'),
       );
       const e = await PolicyEngine.fromFile(path, KEYSTONE_DEFAULTS);
       assert.equal(e.check('identity:list_projects', {}, domainReader), true);
@@ -249,34 +227,19 @@ describe('policy files', () => {
     withTempDir(async (dir) => {
       const json = join(dir, 'policy.json');
       await writeFile(json, JSON.stringify({ 'identity:list_projects': [['role:reader']] }));
-      assert.equal(
-        (await PolicyEngine.fromFile(json, KEYSTONE_DEFAULTS)).check('identity:list_projects', {}, domainReader),
-        true,
-      );
+      assert.equal((await PolicyEngine.fromFile(json, KEYSTONE_DEFAULTS)).check('identity:list_projects', {}, domainReader), true);
       const empty = join(dir, 'empty.yaml');
       await writeFile(empty, '');
-      assert.equal(
-        (await PolicyEngine.fromFile(empty, KEYSTONE_DEFAULTS)).check('identity:list_projects', {}, domainReader),
-        false,
-      );
+      assert.equal((await PolicyEngine.fromFile(empty, KEYSTONE_DEFAULTS)).check('identity:list_projects', {}, domainReader), false);
     }));
 
   it('uses defaults without a path, and fails on a missing or bad file', () =>
     withTempDir(async (dir) => {
-      assert.deepEqual(
-        (await PolicyEngine.fromFile(undefined, KEYSTONE_DEFAULTS)).rules(),
-        Object.keys(KEYSTONE_DEFAULTS).sort(),
-      );
-      await assert.rejects(
-        PolicyEngine.fromFile(join(dir, 'missing.yaml'), KEYSTONE_DEFAULTS),
-        /cannot read policy file/,
-      );
+      assert.deepEqual((await PolicyEngine.fromFile(undefined, KEYSTONE_DEFAULTS)).rules(), Object.keys(KEYSTONE_DEFAULTS).sort());
+      await assert.rejects(PolicyEngine.fromFile(join(dir, 'missing.yaml'), KEYSTONE_DEFAULTS), /cannot read policy file/);
       const bad = join(dir, 'bad.yaml');
       await writeFile(bad, '"identity:list_projects": "role:reader or"\n');
-      await assert.rejects(
-        PolicyEngine.fromFile(bad, KEYSTONE_DEFAULTS),
-        /bad\.yaml: policy rule "identity:list_projects"/,
-      );
+      await assert.rejects(PolicyEngine.fromFile(bad, KEYSTONE_DEFAULTS), /bad\.yaml: policy rule "identity:list_projects"/);
       await writeFile(bad, 'x: 1\n');
       await assert.rejects(PolicyEngine.fromFile(bad, KEYSTONE_DEFAULTS), /rule "x" must be a string/);
       await writeFile(bad, '- a\n- b\n');

@@ -5,14 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { forbidden } from '../errors.js';
-import {
-  type Check,
-  type LiteralValue,
-  type MatchTemplate,
-  type RuleSource,
-  PolicySyntaxError,
-  parseRule,
-} from './check-parser.js';
+import { type Check, type LiteralValue, type MatchTemplate, type RuleSource, PolicySyntaxError, parseRule } from './check-parser.js';
 
 /** The oslo.policy credentials of a request (see lib/http/auth-context.ts). */
 export interface PolicyCredentials {
@@ -158,9 +151,7 @@ function isRuleSource(value: unknown): value is RuleSource {
   if (typeof value === 'string') return true;
   return (
     Array.isArray(value) &&
-    value.every(
-      (inner) => typeof inner === 'string' || (Array.isArray(inner) && inner.every((s) => typeof s === 'string')),
-    )
+    value.every((inner) => typeof inner === 'string' || (Array.isArray(inner) && inner.every((s) => typeof s === 'string')))
   );
 }
 

@@ -13,7 +13,11 @@ const TIME = 'varchar(32)';
  */
 async function mysqlTableOptions(db: Kysely<unknown>): Promise<string | undefined> {
   if (!(db.getExecutor().adapter instanceof MysqlAdapter)) return undefined;
-  const { rows } = await sql<{ c: string }>`select collation_name as c from information_schema.collations where collation_name in ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')`.execute(db);
+  const { rows } = await sql<{
+    c: string;
+  }>`select collation_name as c from information_schema.collations where collation_name in ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')`.execute(
+    db,
+  );
   return `character set utf8mb4 collate ${rows[0]?.c ?? 'utf8mb4_bin'}`;
 }
 
@@ -180,9 +184,24 @@ export const initial: Migration = {
   },
   async down(db: Kysely<unknown>) {
     for (const t of [
-      'policies', 'revocation_events', 'credentials', 'app_cred_roles', 'application_credentials', 'endpoints',
-      'services', 'regions', 'assignments', 'implied_roles', 'roles', 'group_members', 'groups', 'passwords',
-      'users', 'project_tags', 'projects', 'domains',
+      'policies',
+      'revocation_events',
+      'credentials',
+      'app_cred_roles',
+      'application_credentials',
+      'endpoints',
+      'services',
+      'regions',
+      'assignments',
+      'implied_roles',
+      'roles',
+      'group_members',
+      'groups',
+      'passwords',
+      'users',
+      'project_tags',
+      'projects',
+      'domains',
     ]) {
       await db.schema.dropTable(t).ifExists().execute();
     }

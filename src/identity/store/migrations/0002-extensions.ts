@@ -7,29 +7,34 @@ const NAME = 'varchar(255)';
 export const extensions: Migration = {
   async up(db: Kysely<unknown>) {
     const s = db.schema;
-    await s.createTable('endpoint_groups')
+    await s
+      .createTable('endpoint_groups')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull())
       .addColumn('description', 'text')
       .addColumn('filters', 'text', (c) => c.notNull())
       .execute();
-    await s.createTable('project_endpoint_groups')
+    await s
+      .createTable('project_endpoint_groups')
       .addColumn('endpoint_group_id', ID, (c) => c.notNull())
       .addColumn('project_id', ID, (c) => c.notNull())
       .addPrimaryKeyConstraint('project_endpoint_groups_pk', ['endpoint_group_id', 'project_id'])
       .execute();
-    await s.createTable('project_endpoints')
+    await s
+      .createTable('project_endpoints')
       .addColumn('endpoint_id', ID, (c) => c.notNull())
       .addColumn('project_id', ID, (c) => c.notNull())
       .addPrimaryKeyConstraint('project_endpoints_pk', ['endpoint_id', 'project_id'])
       .execute();
-    await s.createTable('oauth_consumers')
+    await s
+      .createTable('oauth_consumers')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('description', 'text')
       .addColumn('secret_hash', NAME, (c) => c.notNull())
       .addColumn('extra', 'text', (c) => c.notNull())
       .execute();
-    await s.createTable('domain_configs')
+    await s
+      .createTable('domain_configs')
       .addColumn('domain_id', ID, (c) => c.notNull())
       .addColumn('group_name', 'varchar(32)', (c) => c.notNull())
       .addColumn('option_name', 'varchar(64)', (c) => c.notNull())
