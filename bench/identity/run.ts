@@ -20,7 +20,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad, type LoadOptions } from '../lib/load.js';
-import { cpuSecondsOf, machineCpu, machineInfo, memoryOf, threadsOf, type MachineInfo, type MemoryStats } from '../lib/proc-stats.js';
+import {
+  cpuSecondsOf,
+  runqueueWaitSecondsOf,
+  machineCpu,
+  machineInfo,
+  memoryOf,
+  threadsOf,
+  type MachineInfo,
+  type MemoryStats,
+} from '../lib/proc-stats.js';
 import { measureArgon2, type Argon2Reference } from './argon2-reference.js';
 import { ensureBuilt, readAdminOpenrc, startKumo, type KumoProcess } from './kumo-process.js';
 
@@ -99,6 +108,10 @@ interface PhaseReport {
   maxMs: number;
   /** Server CPU used during the phase, in cores (1.0 = one core busy). */
   serverCores: number;
+  /** The server's main (JavaScript event loop) thread alone; the rest is libuv pool threads (argon2), GC and I/O helpers. */
+  serverMainThreadCores: number;
+  /** Fraction of the phase the main thread was ready to run but waiting for a CPU (taken by other threads). */
+  serverMainThreadWaiting: number;
   clientCores: number;
   /** Whole machine during the phase, in cores: busy (any process, kernel included) and stolen by the hypervisor. */
   machineBusyCores: number;
@@ -155,6 +168,8 @@ type PhaseLoad = Pick<LoadOptions, 'expectStatus' | 'next' | 'onSuccess' | 'maxR
 async function phase(k: KumoProcess, name: string, durationS: number, concurrency: number, load: PhaseLoad): Promise<PhaseReport> {
   log(`${name}: ${durationS} s at concurrency ${concurrency}`);
   const cpu0 = cpuSecondsOf(k.pid);
+  const main0 = cpuSecondsOf(k.pid, k.pid);
+  const wait0 = runqueueWaitSecondsOf(k.pid, k.pid);
   const m0 = machineCpu();
   const mono0 = Number(process.hrtime.bigint() / 1000n);
   const t0 = performance.now();
@@ -170,6 +185,8 @@ async function phase(k: KumoProcess, name: string, durationS: number, concurrenc
   });
   const wall = (performance.now() - t0) / 1000;
   const serverCores = (cpuSecondsOf(k.pid) - cpu0) / wall;
+  const mainCores = (cpuSecondsOf(k.pid, k.pid) - main0) / wall;
+  const mainWaiting = (runqueueWaitSecondsOf(k.pid, k.pid) - wait0) / wall;
   const m1 = machineCpu();
   const ms = (us: number): number => Math.round(us / 10) / 100;
   const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -186,6 +203,8 @@ async function phase(k: KumoProcess, name: string, durationS: number, concurrenc
     p99Ms: ms(r.latency.quantileUs(0.99)),
     maxMs: ms(r.latency.maxUs),
     serverCores: round2(serverCores),
+    serverMainThreadCores: round2(mainCores),
+    serverMainThreadWaiting: round2(mainWaiting),
     clientCores: round2(r.clientCpu),
     machineBusyCores: round2((m1.busy - m0.busy) / wall),
     machineStealCores: round2((m1.steal - m0.steal) / wall),
@@ -193,7 +212,7 @@ async function phase(k: KumoProcess, name: string, durationS: number, concurrenc
     ...(r.firstError ? { firstError: r.firstError } : {}),
   };
   log(
-    `${name}: ${p.rps} req/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ${p.errors} errors; cores: server ${p.serverCores}, load generator ${p.clientCores}, whole machine ${p.machineBusyCores} (steal ${p.machineStealCores})`,
+    `${name}: ${p.rps} req/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ${p.errors} errors; cores: server ${p.serverCores} (main thread ${p.serverMainThreadCores}, waiting for a CPU ${Math.round(p.serverMainThreadWaiting * 100)}% of the time), load generator ${p.clientCores}, whole machine ${p.machineBusyCores} (steal ${p.machineStealCores})`,
   );
   if (p.firstError) log(`${name}: first error: ${p.firstError}`);
   return p;
@@ -341,7 +360,7 @@ async function main(): Promise<Report> {
       }),
     );
     phases.push(
-      await phase(k, 'healthcheck (GET /healthcheck: the HTTP floor)', EXTRAS_S, CONCURRENCY, {
+      await phase(k, 'healthcheck (GET /healthcheck: HTTP plus one SQL ping)', EXTRAS_S, CONCURRENCY, {
         expectStatus: 200,
         next: () => ({ method: 'GET', path: '/healthcheck' }),
       }),
@@ -447,13 +466,13 @@ function markdown(r: Report): string {
   const out = ['| Measurement | Result | Target | |', '|---|---|---|---|', ...rows.map((c) => `| ${c.join(' | ')} |`)];
   out.push(
     '',
-    '| Load phase | concurrency | req/s | p50 ms | p99 ms | errors | req per server CPU-second | server CPU (cores) | load generator CPU (cores) | rest of the machine (cores) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| Load phase | concurrency | req/s | p50 ms | p99 ms | errors | req per server CPU-second | server CPU (cores): all threads / main thread | main thread waiting for a CPU | load generator CPU (cores) | rest of the machine (cores) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const p of [issue, validate, ...extras]) {
     if (p)
       out.push(
-        `| ${p.name} | ${p.concurrency} | ${f(p.rps)} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${p.errors} | ${f(p.rps / p.serverCores, 0)} | ${f(p.serverCores, 2)} | ${f(p.clientCores, 2)} | ${f(Math.max(0, p.machineBusyCores - p.serverCores - p.clientCores), 2)} |`,
+        `| ${p.name} | ${p.concurrency} | ${f(p.rps)} | ${f(p.p50Ms, 2)} | ${f(p.p99Ms, 2)} | ${p.errors} | ${f(p.rps / p.serverCores, 0)} | ${f(p.serverCores, 2)} / ${f(p.serverMainThreadCores, 2)} | ${f(p.serverMainThreadWaiting * 100, 0)}% | ${f(p.clientCores, 2)} | ${f(Math.max(0, p.machineBusyCores - p.serverCores - p.clientCores), 2)} |`,
       );
   }
   const m = r.machine;

@@ -15,9 +15,9 @@ export function memoryOf(pid: number): MemoryStats {
   return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
 }
 
-/** CPU seconds (user + system, all threads) the process has used so far. */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user + system) the process (all threads) or one of its threads (tid) has used so far. */
+export function cpuSecondsOf(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(rest[11]) + Number(rest[12]);
@@ -72,4 +72,17 @@ export function machineCpu(): MachineCpu {
   const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
   return { busy: (user + nice + system + irq + softirq) / 100, idle: (idle + iowait) / 100, steal: steal / 100 };
+}
+
+/**
+ * Seconds a thread has spent runnable but waiting for a CPU (second field of
+ * /proc/<pid>/task/<tid>/schedstat): how much other threads delay it. NaN if
+ * the kernel does not provide schedstat.
+ */
+export function runqueueWaitSecondsOf(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/)[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
 }

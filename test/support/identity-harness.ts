@@ -64,10 +64,14 @@ export async function startIdentity(opts: StartIdentityOptions = {}): Promise<Id
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (server.app.server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}`;
+  // A failure while starting must not leave the server running, or the test process never exits.
   const boot = await bootstrapIdentity(server.services, {
     adminPassword: ADMIN_PASSWORD,
     region: 'RegionOne',
     endpoints: [{ type: 'identity', name: 'keystone', description: 'Identity', url: `${url}/v3` }],
+  }).catch(async (e: unknown) => {
+    await server.close();
+    throw e;
   });
 
   const request: IdentityHarness['request'] = async (method, path, o = {}) => {
@@ -120,6 +124,11 @@ export async function startIdentity(opts: StartIdentityOptions = {}): Promise<Id
       if (!opts.dataDir) await rm(dir, { recursive: true, force: true });
     },
   };
-  h.adminToken = await token({ name: 'admin', password: ADMIN_PASSWORD }, { project: { name: 'admin', domain: { name: 'Default' } } });
+  try {
+    h.adminToken = await token({ name: 'admin', password: ADMIN_PASSWORD }, { project: { name: 'admin', domain: { name: 'Default' } } });
+  } catch (e) {
+    await h.close();
+    throw e;
+  }
   return h;
 }

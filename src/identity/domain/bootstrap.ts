@@ -51,7 +51,9 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
     (await resources.createProject({ name: 'admin', description: 'Bootstrap project for initializing the cloud.' }, DEFAULT_DOMAIN_ID));
   let user = await users.findByName(DEFAULT_DOMAIN_ID, 'admin');
   const created = !user;
-  if (!user) user = await users.create({ name: 'admin', password: opts.adminPassword }, DEFAULT_DOMAIN_ID);
+  // The bootstrap admin is the operator's way in: its password must not expire or need a first-use change.
+  const options = { ignore_change_password_upon_first_use: true, ignore_password_expiry: true };
+  if (!user) user = await users.create({ name: 'admin', password: opts.adminPassword, options }, DEFAULT_DOMAIN_ID);
   else if (opts.resetPassword && !(await users.passwordMatches(user.id, opts.adminPassword))) {
     // Like keystone-manage bootstrap: only a password that no longer works is reset, so restarts keep tokens valid.
     await users.update(user.id, { password: opts.adminPassword, enabled: true });

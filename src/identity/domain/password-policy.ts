@@ -44,8 +44,9 @@ export class PasswordPolicy {
       }
     }
     const history = cfg.uniqueLastPasswordCount;
-    if (opts.checkHistory && history > 1) {
-      for (const old of await this.#store.passwords(user.id, history - 1)) {
+    // As Keystone: the new password must differ from the last `history` passwords, the current one included.
+    if (opts.checkHistory && history > 0) {
+      for (const old of await this.#store.passwords(user.id, history)) {
         if (await verifyPassword(password, old.hash)) {
           throw new KumoError(
             'password_history',

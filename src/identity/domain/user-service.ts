@@ -159,8 +159,9 @@ export class UserService {
     if (lockoutOn && user.failedAuthCount >= cfg.lockoutFailureAttempts && user.failedAuthAt) {
       const until = Date.parse(user.failedAuthAt) + cfg.lockoutDuration * 1000;
       if (Date.now() < until) throw accountLocked(user.id);
-      // The lockout has passed: start counting afresh.
+      // The lockout has passed: start counting afresh, in storage too, or one more miss would lock again at once.
       user.failedAuthCount = 0;
+      await this.#store.setFailedAuth(user.id, 0, null);
     }
     const ok = await this.#passwords.verify(user.id, password);
     if (!ok) {

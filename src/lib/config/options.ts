@@ -101,7 +101,7 @@ export const OPTIONS: readonly OptionDef[] = [
     type: 'int',
     default: 0,
     min: 0,
-    doc: 'New passwords must differ from this many previous ones (0 or 1 = no history).',
+    doc: 'New passwords must differ from this many most recent passwords, the current one included (0 = no check).',
   },
   { key: 'identity.password_expires_days', type: 'int', default: 0, min: 0, doc: 'Days until a password expires (0 = never).' },
   {
