@@ -1,6 +1,6 @@
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../../lib/errors.js';
 import { newId, newSecret } from '../../lib/ids.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { hashPassword, verifyPassword } from '../../lib/crypto/password-hasher.js';
 import { AppCredentialStore, type AppCredRecord } from '../store/app-credential-store.js';
 import { bool } from '../store/json.js';
@@ -115,16 +115,12 @@ export class AppCredentialService {
       created_at: new Date().toISOString(),
       roleIds: [...new Set(roleIds)],
     };
-    try {
-      await this.#store.insert(record);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(
-          `Conflict occurred attempting to store application_credential - Duplicate entry found with name ${input.name}.`,
-          'app_cred_conflict',
-        );
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insert(record), () =>
+      conflict(
+        `Conflict occurred attempting to store application_credential - Duplicate entry found with name ${input.name}.`,
+        'app_cred_conflict',
+      ),
+    );
     this.#ctx.revision.bump();
     return { ...(await this.#view(record)), secret };
   }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { badRequest, conflict, internalError, notFound } from '../../lib/errors.js';
 import { decrypt, encrypt, type FernetKey } from '../../lib/crypto/fernet.js';
 import { FernetKeyRepository } from '../../lib/crypto/fernet-key-repository.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { newId } from '../../lib/ids.js';
 import { CredentialStore, type CredentialFilter } from '../store/credential-store.js';
 import { readJson, writeJson } from '../store/json.js';
@@ -162,13 +162,9 @@ export class CredentialService {
       if (by.appCredId) text = JSON.stringify({ ...parsed, app_cred_id: by.appCredId });
     }
     const c: Credential = { id, userId, projectId: input.project_id ?? null, type, blob: text, extra: extras(input) };
-    try {
-      await this.#store.insert(this.#toRow(c));
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store credential - Duplicate ID, ${id}.`, 'credential_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insert(this.#toRow(c)), () =>
+      conflict(`Conflict occurred attempting to store credential - Duplicate ID, ${id}.`, 'credential_conflict'),
+    );
     return c;
   }
 

@@ -1,6 +1,6 @@
 import { badRequest, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { GroupStore } from '../store/group-store.js';
 import type { IdentityContext } from './identity-context.js';
 import type { Group } from './models.js';
@@ -60,13 +60,9 @@ export class GroupService {
       description: input.description ?? '',
       extra: extras(input),
     };
-    try {
-      await this.#store.insert(g);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insert(g), () =>
+      conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict'),
+    );
     this.#ctx.revision.bump();
     return g;
   }
@@ -77,13 +73,9 @@ export class GroupService {
     if (input.name !== undefined) g.name = input.name;
     if (input.description !== undefined) g.description = input.description ?? '';
     g.extra = { ...g.extra, ...extras(input) };
-    try {
-      await this.#store.update(g);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.update(g), () =>
+      conflict(`Conflict occurred attempting to store group - Duplicate entry found with name ${g.name}.`, 'group_conflict'),
+    );
     this.#ctx.revision.bump();
     return g;
   }

@@ -1,6 +1,6 @@
 import { badRequest, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { RegionStore } from '../store/region-store.js';
 import type { IdentityContext } from './identity-context.js';
 import type { Region } from './models.js';
@@ -47,12 +47,7 @@ export class RegionService {
     const parent = input.parent_region_id ?? null;
     if (parent !== null) await this.#requireParent(parent, id);
     const region: Region = { id, description: input.description ?? '', parentRegionId: parent, extra: extras(input) };
-    try {
-      await this.#store.insert(region);
-    } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`Duplicate ID, ${id}.`, 'region_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insert(region), () => conflict(`Duplicate ID, ${id}.`, 'region_conflict'));
     this.#ctx.revision.bump();
     return region;
   }

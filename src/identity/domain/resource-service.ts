@@ -1,6 +1,6 @@
 import { badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { ResourceStore, type ProjectFilter } from '../store/resource-store.js';
 import type { IdentityContext } from './identity-context.js';
 import type { Domain, Project } from './models.js';
@@ -91,13 +91,9 @@ export class ResourceService {
       enabled: input.enabled ?? true,
       extra: pickExtra(input, DOMAIN_KEYS),
     };
-    try {
-      await this.#store.insertDomain(domain);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${domain.name}.`, 'domain_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insertDomain(domain), () =>
+      conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${domain.name}.`, 'domain_conflict'),
+    );
     this.#ctx.revision.bump();
     return domain;
   }
@@ -109,13 +105,9 @@ export class ResourceService {
     if (input.description !== undefined) d.description = input.description ?? '';
     if (input.enabled !== undefined) d.enabled = input.enabled;
     d.extra = { ...d.extra, ...pickExtra(input, DOMAIN_KEYS) };
-    try {
-      await this.#store.updateDomain(d);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${d.name}.`, 'domain_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.updateDomain(d), () =>
+      conflict(`Conflict occurred attempting to store domain - Duplicate entry found with name ${d.name}.`, 'domain_conflict'),
+    );
     this.#ctx.revision.bump();
     return d;
   }
@@ -199,16 +191,12 @@ export class ResourceService {
       tags: [...new Set(tags)],
       extra: pickExtra(input, PROJECT_KEYS),
     };
-    try {
-      await this.#store.insertProject(project);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(
-          `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${project.name}.`,
-          'project_conflict',
-        );
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insertProject(project), () =>
+      conflict(
+        `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${project.name}.`,
+        'project_conflict',
+      ),
+    );
     this.#ctx.revision.bump();
     return project;
   }
@@ -237,16 +225,12 @@ export class ResourceService {
       p.tags = [...new Set(input.tags)];
     }
     p.extra = { ...p.extra, ...pickExtra(input, PROJECT_KEYS) };
-    try {
-      await this.#store.updateProject(p);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(
-          `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`,
-          'project_conflict',
-        );
-      throw e;
-    }
+    await failOnDuplicate(this.#store.updateProject(p), () =>
+      conflict(
+        `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${p.name}.`,
+        'project_conflict',
+      ),
+    );
     this.#ctx.revision.bump();
     return p;
   }

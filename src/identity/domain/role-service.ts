@@ -1,6 +1,6 @@
 import { badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { RoleStore } from '../store/role-store.js';
 import type { IdentityContext } from './identity-context.js';
 import type { Role } from './models.js';
@@ -60,13 +60,9 @@ export class RoleService {
       extra: Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k))),
       options: withoutNulls(input.options ?? {}),
     };
-    try {
-      await this.#store.insert(role);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${role.name}.`, 'role_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insert(role), () =>
+      conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${role.name}.`, 'role_conflict'),
+    );
     this.#ctx.revision.bump();
     return role;
   }
@@ -83,13 +79,9 @@ export class RoleService {
     if (input.description !== undefined) r.description = input.description;
     if (input.options !== undefined) r.options = withoutNulls({ ...r.options, ...input.options });
     r.extra = { ...r.extra, ...Object.fromEntries(Object.entries(input).filter(([k]) => !KNOWN.has(k))) };
-    try {
-      await this.#store.update(r);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${r.name}.`, 'role_conflict');
-      throw e;
-    }
+    await failOnDuplicate(this.#store.update(r), () =>
+      conflict(`Conflict occurred attempting to store role - Duplicate entry found with name ${r.name}.`, 'role_conflict'),
+    );
     this.#ctx.revision.bump();
     return r;
   }

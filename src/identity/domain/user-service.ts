@@ -1,6 +1,6 @@
 import { KumoError, badRequest, conflict, notFound, unauthorized } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { isUniqueViolation } from '../../lib/db/database.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { dbTime } from '../../lib/time.js';
 import { UserStore, type UserFilter } from '../store/user-store.js';
 import type { IdentityContext } from './identity-context.js';
@@ -89,16 +89,12 @@ export class UserService {
       failedAuthCount: 0,
       failedAuthAt: null,
     };
-    try {
-      await this.#store.insert(user, dbTime());
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(
-          `Conflict occurred attempting to store user - Duplicate entry found with name ${user.name} at domain ID ${user.domainId}.`,
-          'user_conflict',
-        );
-      throw e;
-    }
+    await failOnDuplicate(this.#store.insert(user, dbTime()), () =>
+      conflict(
+        `Conflict occurred attempting to store user - Duplicate entry found with name ${user.name} at domain ID ${user.domainId}.`,
+        'user_conflict',
+      ),
+    );
     if (input.password !== undefined && input.password !== null) {
       user.passwordExpiresAt = await this.#passwords.set(user, input.password, { selfService: false, checkHistory: false });
     }
@@ -123,16 +119,12 @@ export class UserService {
       u.options = merged as UserOptions;
     }
     u.extra = { ...u.extra, ...pickExtra(input) };
-    try {
-      await this.#store.update(u);
-    } catch (e) {
-      if (isUniqueViolation(e))
-        throw conflict(
-          `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID ${u.domainId}.`,
-          'user_conflict',
-        );
-      throw e;
-    }
+    await failOnDuplicate(this.#store.update(u), () =>
+      conflict(
+        `Conflict occurred attempting to store user - Duplicate entry found with name ${u.name} at domain ID ${u.domainId}.`,
+        'user_conflict',
+      ),
+    );
     if (input.password !== undefined && input.password !== null) {
       u.passwordExpiresAt = await this.#passwords.set(u, input.password, { selfService: false, checkHistory: true });
       await this.#store.setFailedAuth(u.id, 0, null);

@@ -90,3 +90,13 @@ export function isUniqueViolation(e: unknown): boolean {
     err.code === '23505'
   );
 }
+
+/** Runs a write; a unique-constraint violation becomes the caller's error (a 409), anything else propagates. */
+export async function failOnDuplicate<T>(write: Promise<T>, onDuplicate: () => Error): Promise<T> {
+  try {
+    return await write;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw onDuplicate();
+    throw e;
+  }
+}
