@@ -15,6 +15,7 @@
  * (e.g. UV_THREADPOOL_SIZE=2, or KUMO_IDENTITY_PASSWORD_HASH_* which the
  * argon2 reference then follows).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ import {
   type MemoryStats,
 } from '../lib/proc-stats.js';
 import { measureArgon2, type Argon2Reference } from './argon2-reference.js';
-import { ensureBuilt, readAdminOpenrc, startKumo, type KumoProcess } from './kumo-process.js';
+import { ROOT, ensureBuilt, readAdminOpenrc, startKumo, type KumoProcess } from './kumo-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +76,7 @@ const ARGON2 = {
   memoryCost: Number(SERVER_ENV.KUMO_IDENTITY_PASSWORD_HASH_MEMORY_KIB ?? 19456),
   timeCost: Number(SERVER_ENV.KUMO_IDENTITY_PASSWORD_HASH_TIME_COST ?? 2),
 };
-const TARGETS = { issueRps: 100, validateRps: 5000, p99Ms: 50, startupMs: 2000, idleRssMiB: 150 };
+const TARGETS = { issueRps: 100, validateRps: 5000, p99Ms: 50, startupMs: 2000, idleRssMB: 150 };
 const TOKEN_POOL = 1000;
 const COLD_POOL_MAX = 200_000;
 
@@ -123,15 +124,39 @@ interface PhaseReport {
 
 interface Report {
   machine: MachineInfo;
+  /** The code measured: commit, and whether the work tree had changes. */
+  code: string;
   command: string;
   settings: { durationS: number; concurrency: number; warmupS: number; extrasS: number };
   startup: StartupSample[];
-  memory: { afterStartup: MemoryStats; afterLoad: MemoryStats; afterExtras?: MemoryStats; threads: number };
+  memory: { afterStartup: ServerMemory; afterLoad: ServerMemory; afterExtras?: ServerMemory; threads: number };
   /** Measured right before and right after the issue phase; `rate` below is their mean. */
   argon2: Argon2Reference & { before: number; after: number };
   /** Machine CPU busy (cores) in a quiet window before anything started: other users of the machine. */
   backgroundCores: number;
   phases: PhaseReport[];
+}
+
+/** /proc figures plus the V8 heap as the server's own /metrics reports it. */
+interface ServerMemory extends MemoryStats {
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+}
+
+async function serverMemory(k: KumoProcess): Promise<ServerMemory> {
+  let text = '';
+  try {
+    text = await (await fetch(`${k.origin}/metrics`)).text();
+  } catch {
+    // Leave the heap figures NaN.
+  }
+  const metric = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  // After the scrape, so its own allocations are included rather than missed.
+  return {
+    ...memoryOf(k.pid),
+    heapUsedMiB: metric('kumo_nodejs_heap_size_used_bytes'),
+    heapTotalMiB: metric('kumo_nodejs_heap_size_total_bytes'),
+  };
 }
 
 const live = new Set<KumoProcess>();
@@ -218,8 +243,15 @@ async function phase(k: KumoProcess, name: string, durationS: number, concurrenc
   return p;
 }
 
+function codeVersion(): string {
+  const git = (...a: string[]): string => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const rev = git('rev-parse', '--short', 'HEAD') || 'unknown';
+  return git('status', '--porcelain', '--untracked-files=no', '--', 'src') ? `${rev} with uncommitted changes in src/` : rev;
+}
+
 async function main(): Promise<Report> {
   const machine = machineInfo();
+  const code = codeVersion();
   ensureBuilt(log);
   // Other work on the machine skews every figure: measure it, and optionally wait for a quiet moment.
   const quietUntil = performance.now() + WAIT_QUIET_S * 1000;
@@ -255,7 +287,7 @@ async function main(): Promise<Report> {
   startup.push({ kind: 'fresh', readyLineMs: k.readyLineMs, healthyMs: k.healthyMs, selfReportedMs: k.selfReportedMs });
   log(`kumo pid ${k.pid} on ${k.origin}, ready line after ${Math.round(k.readyLineMs)} ms`);
   await sleep(SETTLE_S * 1000);
-  const afterStartup = memoryOf(k.pid);
+  const afterStartup = await serverMemory(k);
   log(`idle RSS after start-up: ${afterStartup.rssMiB.toFixed(1)} MiB`);
 
   // 3. The reference, in this process while the server idles.
@@ -320,12 +352,12 @@ async function main(): Promise<Report> {
     await phase(k, 'validate (GET, with catalog)', DURATION_S, CONCURRENCY, { expectStatus: 200, next: validate('/v3/auth/tokens') }),
   );
   await sleep(SETTLE_S * 1000);
-  const afterLoad = memoryOf(k.pid);
+  const afterLoad = await serverMemory(k);
   log(`idle RSS after load: ${afterLoad.rssMiB.toFixed(1)} MiB (peak ${afterLoad.peakRssMiB.toFixed(1)} MiB)`);
 
   // 4. Extras for the analysis: latency without queueing, the issue path without the password
   //    hash, validation without the cache or the catalog, and the HTTP floor.
-  let afterExtras: MemoryStats | undefined;
+  let afterExtras: ServerMemory | undefined;
   if (EXTRAS_S > 0) {
     phases.push(await phase(k, 'issue (password), concurrency 2', EXTRAS_S, 2, { expectStatus: 201, next: () => issueReq }));
     const cold: string[] = [];
@@ -366,13 +398,14 @@ async function main(): Promise<Report> {
       }),
     );
     await sleep(SETTLE_S * 1000);
-    afterExtras = memoryOf(k.pid);
+    afterExtras = await serverMemory(k);
   }
   const threads = threadsOf(k.pid);
   await stop(k);
 
   return {
     machine,
+    code,
     command: `node --import tsx bench/identity/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
     settings: { durationS: DURATION_S, concurrency: CONCURRENCY, warmupS: WARMUP_S, extrasS: EXTRAS_S },
     startup,
@@ -444,25 +477,30 @@ function markdown(r: Report): string {
       `< ${f(TARGETS.startupMs, 0)} ms`,
       mark(restart.readyLineMs < TARGETS.startupMs),
     ]);
+  const mem = (m: ServerMemory, peak: boolean): string =>
+    `${f(m.rssMiB)} MiB = ${f(m.rssMiB * 1.048576)} MB (anon ${f(m.anonMiB)} + file ${f(m.fileMiB)}; V8 heap ${f(m.heapUsedMiB)} used of ${f(m.heapTotalMiB)}${peak ? `; peak RSS ${f(m.peakRssMiB)}` : ''})`;
+  const rssOk = (m: ServerMemory): string => mark(m.rssMiB * 1.048576 < TARGETS.idleRssMB);
   rows.push([
     `Idle RSS after start-up (${f(SETTLE_S, 0)} s settle)`,
-    `${f(r.memory.afterStartup.rssMiB)} MiB`,
-    `< ${TARGETS.idleRssMiB} MB`,
-    mark(r.memory.afterStartup.rssMiB * 1.048576 < TARGETS.idleRssMiB),
+    mem(r.memory.afterStartup, false),
+    `< ${TARGETS.idleRssMB} MB`,
+    rssOk(r.memory.afterStartup),
   ]);
   rows.push([
-    `Idle RSS after issue + validate load (peak during load)`,
-    `${f(r.memory.afterLoad.rssMiB)} MiB (${f(r.memory.afterLoad.peakRssMiB)})`,
-    `< ${TARGETS.idleRssMiB} MB`,
-    mark(r.memory.afterLoad.rssMiB * 1.048576 < TARGETS.idleRssMiB),
+    `Idle RSS after the issue + validate load (${f(SETTLE_S, 0)} s settle)`,
+    mem(r.memory.afterLoad, true),
+    `< ${TARGETS.idleRssMB} MB`,
+    rssOk(r.memory.afterLoad),
   ]);
-  if (r.memory.afterExtras)
+  if (r.memory.afterExtras) {
+    const cold = r.phases.find((p) => p.name.includes('new to the cache'))?.requests ?? 0;
     rows.push([
-      'Idle RSS after the extra loads too (peak)',
-      `${f(r.memory.afterExtras.rssMiB)} MiB (${f(r.memory.afterExtras.peakRssMiB)})`,
-      '',
-      '',
+      `Idle RSS after the extra loads too (${f(cold, 0)} more tokens validated once)`,
+      mem(r.memory.afterExtras, true),
+      `(< ${TARGETS.idleRssMB} MB)`,
+      rssOk(r.memory.afterExtras),
     ]);
+  }
   const out = ['| Measurement | Result | Target | |', '|---|---|---|---|', ...rows.map((c) => `| ${c.join(' | ')} |`)];
   out.push(
     '',
@@ -478,6 +516,7 @@ function markdown(r: Report): string {
   const m = r.machine;
   out.push(
     '',
+    `Code: ${r.code}.`,
     `Machine: ${m.cpus} CPUs (nproc), ${m.model}, ${f(m.memoryGiB)} GiB RAM, Linux ${m.kernel}, Node ${m.node}; ${m.date}.`,
     `Settings: ${Object.keys(SERVER_ENV).length ? `server environment ${JSON.stringify(SERVER_ENV)}, ` : ''}${r.settings.durationS} s per main phase, ${r.settings.extrasS} s per extra phase, ${r.settings.warmupS} s unmeasured warm-up, concurrency ${r.settings.concurrency}, server threads at the end ${r.memory.threads}; other CPU use on the machine before the run: ${f(r.backgroundCores, 2)} cores.`,
     `Command: \`${r.command}\``,

@@ -7,12 +7,15 @@ export interface MemoryStats {
   rssMiB: number;
   /** Peak resident set size since start, in MiB. */
   peakRssMiB: number;
+  /** Of rssMiB: anonymous memory (heaps, stacks) and file-backed pages (the node binary, native addons). */
+  anonMiB: number;
+  fileMiB: number;
 }
 
 export function memoryOf(pid: number): MemoryStats {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024, anonMiB: kib('RssAnon') / 1024, fileMiB: kib('RssFile') / 1024 };
 }
 
 /** CPU seconds (user + system) the process (all threads) or one of its threads (tid) has used so far. */

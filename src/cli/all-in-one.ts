@@ -34,9 +34,13 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
   progress('identity: opening database and keys');
   const identity: IdentityServer = await createIdentityServer(config, { logger, metrics });
   try {
-    progress(`identity: listening on ${config.host}:${config.identity.port}`);
-    await identity.app.listen({ host: config.host, port: config.identity.port });
-    const port = (identity.app.server.address() as { port: number }).port;
+    // Bootstrap before listening, so a client that sees /healthcheck answer can log in at once.
+    // Port 0 (tests) is the exception: the catalog URLs need the port the kernel picks.
+    const listen = async (): Promise<number> => {
+      await identity.app.listen({ host: config.host, port: config.identity.port });
+      return (identity.app.server.address() as { port: number }).port;
+    };
+    const port = config.identity.port === 0 ? await listen() : config.identity.port;
 
     const openrcPath = join(config.dataDir, 'admin-openrc');
     const password = config.identity.adminPassword || newSecret(18);
@@ -48,6 +52,8 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
       region: config.region,
       endpoints: catalogEndpoints(config, { identity: port }),
     });
+    if (config.identity.port !== 0) await listen();
+    progress(`identity: listening on ${config.host}:${port}`);
     const authUrl = catalogEndpoints(config, { identity: port })[0]?.url ?? '';
     let files = { openrc: openrcPath, cloudsYaml: join(config.dataDir, 'clouds.yaml') };
     const writeFiles = result.adminUserCreated || Boolean(config.identity.adminPassword) || !existsSync(openrcPath);

@@ -81,7 +81,7 @@ export function renderSection(r: ServiceReport): string {
       out.push(`| \`${mod}\` | ${t.pass} | ${t.fail} | ${t.skip} |`);
     }
     out.push('');
-    const failing = p.tests.filter((t) => t.status === 'fail');
+    const failing = p.tests.filter((t) => t.status === 'fail').sort((a, b) => a.id.localeCompare(b.id));
     out.push(`#### Failing (${failing.length})`, '');
     for (const t of failing) out.push(`- \`${shortId(t.id)}\`: ${reasonOf(t)}`);
     if (failing.length === 0) out.push('None.');

@@ -75,19 +75,12 @@ export function registerAuthRoutes(app: FastifyInstance, svc: IdentityServices):
       .send({ token: await tokens.body(data, withCatalog(req)) });
   });
 
+  // Keystone validates the subject token before the policy check: an invalid token is a 404 for everyone.
   const validateSubject = async (req: FastifyRequest, action: string): Promise<TokenData> => {
     const subject = subjectToken(req);
     const q = req.query as { allow_expired?: string };
-    // Authorize against the token's owner first when it can be read, else only admins/services learn it is invalid.
-    let data: TokenData | undefined;
-    let failure: unknown;
-    try {
-      data = await tokens.validate(subject, { allowExpired: queryBool(q.allow_expired) ?? false });
-    } catch (e) {
-      failure = e;
-    }
-    enforce(policy, req, action, { target: { token: { user_id: data?.user.id ?? null } } });
-    if (!data) throw failure;
+    const data = await tokens.validate(subject, { allowExpired: queryBool(q.allow_expired) ?? false });
+    enforce(policy, req, action, { target: { token: { user_id: data.user.id } } });
     return data;
   };
 

@@ -102,7 +102,9 @@ export class AuthService {
         let parent: TokenData;
         try {
           parent = await this.deps.tokens.validate(identity.token.id);
-        } catch {
+        } catch (e) {
+          // Keystone answers TokenNotFound (404) for an unknown or revoked token here.
+          if (e instanceof KumoError && e.status === 404) throw e;
           throw unauthorized();
         }
         if (parent.appCred) throw forbidden('Application credential tokens cannot be rescoped.');
@@ -127,6 +129,8 @@ export class AuthService {
       }
     }
     if (!found) throw unauthorized();
+    // A rescoped token keeps the methods that proved the identity in the first place.
+    if (found.parent) found = { ...found, methods: [...new Set([...found.parent.payload.methods, ...methods])] };
     return found;
   }
 

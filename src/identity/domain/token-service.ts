@@ -45,7 +45,8 @@ export interface TokenData {
 export const tokenNotFound = (): KumoError => new KumoError('token_not_found', 404, 'Could not find token.');
 
 const KEY_RELOAD_MS = 60_000;
-const CACHE_MAX = 20_000;
+/** About 2.3 KB per entry: 5,000 keeps the cache near 12 MB (docs/benchmarks.md). */
+const CACHE_MAX = 5_000;
 
 /**
  * Issues and validates Fernet tokens. A token holds who, how, scope and
@@ -101,7 +102,12 @@ export class TokenService {
   async validate(token: string, opts: { allowExpired?: boolean } = {}): Promise<TokenData> {
     const rev = this.#ctx.revision.value;
     const hit = this.#cache.get(token);
-    if (hit && hit.rev === rev && (opts.allowExpired || hit.data.payload.expiresAt > Date.now())) return hit.data;
+    if (hit && hit.rev === rev && (opts.allowExpired || hit.data.payload.expiresAt > Date.now())) {
+      // Least recently used first: re-inserting moves a hit to the end.
+      this.#cache.delete(token);
+      this.#cache.set(token, hit);
+      return hit.data;
+    }
     if (Date.now() - this.#loaded.at > KEY_RELOAD_MS) this.reloadKeys();
     let payload = openToken(this.#loaded.all, token);
     if (!payload) {
@@ -110,7 +116,8 @@ export class TokenService {
       if (!payload) throw tokenNotFound();
     }
     const data = await this.#load(token, payload, opts.allowExpired ?? false);
-    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
+    this.#cache.delete(token);
+    if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(token, { rev, data });
     return data;
   }

@@ -126,7 +126,8 @@ export class UserService {
       ),
     );
     if (input.password !== undefined && input.password !== null) {
-      u.passwordExpiresAt = await this.#passwords.set(u, input.password, { selfService: false, checkHistory: true });
+      // As Keystone: an administrator's reset is not held to the password history, only self-service changes are.
+      u.passwordExpiresAt = await this.#passwords.set(u, input.password, { selfService: false, checkHistory: false });
       await this.#store.setFailedAuth(u.id, 0, null);
     }
     this.#ctx.revision.bump();
