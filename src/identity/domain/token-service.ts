@@ -56,7 +56,7 @@ const CACHE_MAX = 5_000;
 export class TokenService {
   readonly #ctx: IdentityContext;
   readonly #keys: FernetKeyRepository;
-  #loaded: { primary: FernetKey; all: FernetKey[]; at: number };
+  #loaded: { primary: FernetKey; all: FernetKey[]; ids: number[]; at: number };
   readonly #cache = new Map<string, { rev: number; data: TokenData }>();
   /** Rendered bodies per validated token; TokenData objects live as long as their cache entry. */
   readonly #bodies = new WeakMap<TokenData, Map<boolean, Record<string, unknown>>>();
@@ -75,14 +75,20 @@ export class TokenService {
   ) {
     this.#ctx = ctx;
     this.#keys = keys;
-    const k = keys.load();
-    this.#loaded = { primary: k.primary, all: k.all, at: Date.now() };
+    this.#loaded = this.#readKeys();
   }
 
   /** Re-reads the key repository (after `kumo fernet rotate`). */
   reloadKeys(): void {
+    const next = this.#readKeys();
+    // A retired key must stop validating at once, cached validations included.
+    if (next.ids.join(',') !== this.#loaded.ids.join(',')) this.#cache.clear();
+    this.#loaded = next;
+  }
+
+  #readKeys(): { primary: FernetKey; all: FernetKey[]; ids: number[]; at: number } {
     const k = this.#keys.load();
-    this.#loaded = { primary: k.primary, all: k.all, at: Date.now() };
+    return { primary: k.primary, all: k.all, ids: k.ids, at: Date.now() };
   }
 
   newAuditId(): string {
