@@ -44,7 +44,9 @@ addConfigOptions(
 registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  const err = e as NodeJS.ErrnoException & { port?: number };
   if (e instanceof ConfigError) process.stderr.write(`kumo: configuration error: ${e.message}\n`);
+  else if (err.code === 'EADDRINUSE') process.stderr.write(`kumo: port ${err.port ?? ''} is already in use (is kumo already running?)\n`);
   else process.stderr.write(`kumo: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });
