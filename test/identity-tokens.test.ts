@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FernetKeyRepository } from '../src/lib/crypto/fernet-key-repository.js';
+import { sealToken } from '../src/identity/domain/token-format.js';
 import { ADMIN_PASSWORD, startIdentity, type IdentityHarness } from './support/identity-harness.js';
 
 describe('identity tokens and scopes', () => {
@@ -177,5 +178,66 @@ describe('identity policy file overrides', () => {
     await svc.users.create({ name: 'plain', password: 'plain-password' }, 'default');
     const plain = await h.token({ name: 'plain', password: 'plain-password' }, 'unscoped');
     assert.equal((await h.request('GET', '/v3/regions', { token: plain })).status, 403, 'default allows anyone; the file demands admin');
+  });
+});
+
+describe('identity: expired tokens and imported password hashes', () => {
+  let h: IdentityHarness;
+  before(async () => {
+    h = await startIdentity();
+  });
+  after(() => h.close());
+
+  it('rejects an expired token (401 as X-Auth-Token, 404 as subject) unless allow_expired is asked', async () => {
+    const keys = new FernetKeyRepository({ dir: h.config.identity.keyDir }).load();
+    const now = Date.now();
+    const expired = sealToken(keys.primary, {
+      userId: h.adminUserId,
+      methods: ['password'],
+      scope: { kind: 'project', id: h.adminProjectId },
+      expiresAt: now - 60_000,
+      issuedAt: now - 3_660_000,
+      auditIds: ['expired-audit-id-0000'],
+    });
+    assert.equal((await h.request('GET', '/v3/auth/projects', { token: expired })).status, 401);
+    assert.equal((await h.request('GET', '/v3/auth/tokens', { headers: { 'x-subject-token': expired } })).status, 404);
+    const allowed = await h.request('GET', '/v3/auth/tokens?allow_expired=1', { headers: { 'x-subject-token': expired } });
+    assert.equal(allowed.status, 200, allowed.text);
+    assert.equal(allowed.body.token.audit_ids[0], 'expired-audit-id-0000');
+  });
+
+  it('accepts bcrypt and sha512_crypt hashes imported from Keystone and upgrades them to argon2id', async () => {
+    const svc = h.server.services;
+    const db = svc.ctx.db;
+    const cases = [
+      ['bcrypt-user', 'bcrypt-password', (await import('bcryptjs')).default.hashSync('bcrypt-password', 4)],
+      [
+        'sha512-user',
+        'Hello world!',
+        '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1',
+      ],
+    ] as const;
+    for (const [name, password, hash] of cases) {
+      const u = await svc.users.create({ name }, 'default');
+      await db
+        .insertInto('passwords')
+        .values({
+          id: `${name}-pw`,
+          user_id: u.id,
+          hash,
+          created_at: new Date().toISOString(),
+          created_at_ms: Date.now(),
+          expires_at: null,
+          self_service: 0,
+        })
+        .execute();
+      const r = await h.request('POST', '/v3/auth/tokens', {
+        token: null,
+        body: { auth: { identity: { methods: ['password'], password: { user: { id: u.id, password } } } } },
+      });
+      assert.equal(r.status, 201, `${name}: ${r.text}`);
+      const stored = await db.selectFrom('passwords').select('hash').where('user_id', '=', u.id).executeTakeFirstOrThrow();
+      assert.match(stored.hash, /^\$argon2id\$/, `${name} hash upgraded on login`);
+    }
   });
 });
