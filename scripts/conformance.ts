@@ -20,7 +20,11 @@ import { attachRequests, bareId, failedRequestsByCaller, mergeResults, pct, tota
 import { renderTempestConf, securityComplianceEnv, type IdentityExtension, type SecurityCompliance } from '../test/tempest/tempest-conf.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CONFORMANCE = process.env.KUMO_CONFORMANCE_DIR ?? '/work/shared/conformance';
+/** The Tempest targets live in the project's shared/ folder, beside the checkout. */
+const CONFORMANCE =
+  process.env.KUMO_CONFORMANCE_DIR ??
+  [join(REPO, '..', 'shared', 'conformance'), '/work/shared/conformance'].find((d) => existsSync(d)) ??
+  join(REPO, '..', 'shared', 'conformance');
 const LOAD_LIST = join(CONFORMANCE, '2022.11-reconstructed/required_platform_tests.tempest33.load-list');
 const SYSTEM_PYTHON = '/usr/bin/python3';
 const FULL_REGEX: Record<string, string> = { identity: '^tempest\\.api\\.identity\\.(v3|admin\\.v3)' };
