@@ -1,6 +1,6 @@
 import { badRequest } from '../../lib/errors.js';
 import type { AssignmentRow, AssignmentType } from '../store/schema.js';
-import { grantOf, type ActorKind, type AssignmentService, type TargetKind } from './assignment-service.js';
+import { grantOf, type ActorKind, type AssignmentService, type Grant } from './assignment-service.js';
 import type { GroupService } from './group-service.js';
 import type { Role } from './models.js';
 import type { ResourceService } from './resource-service.js';
@@ -43,15 +43,7 @@ export interface NamedRef {
 }
 
 /** One role assignment, direct or derived, with names when asked for. */
-export interface AssignmentRef {
-  actor: ActorKind;
-  actorId: string;
-  target: TargetKind;
-  /** Project or domain ID; 'all' for the system. */
-  targetId: string;
-  roleId: string;
-  /** A direct assignment inherited to projects (OS-INHERIT). */
-  inherited: boolean;
+export interface AssignmentRef extends Grant {
   indirect: Indirect;
   names?: { actor: NamedRef; target?: NamedRef; role: NamedRef };
 }

@@ -26,6 +26,16 @@ const toEndpoint = (r: EndpointRow): Endpoint => ({
   extra: readJson(r.extra),
 });
 
+const endpointRow = (e: Endpoint): EndpointRow => ({
+  id: e.id,
+  service_id: e.serviceId,
+  region_id: e.regionId,
+  interface: e.interface,
+  url: e.url,
+  enabled: int(e.enabled),
+  extra: writeJson(e.extra),
+});
+
 export interface EndpointFilter {
   serviceId?: string;
   interface?: string;
@@ -88,33 +98,11 @@ export class CatalogStore {
   }
 
   async insertEndpoint(e: Endpoint): Promise<void> {
-    await this.db
-      .insertInto('endpoints')
-      .values({
-        id: e.id,
-        service_id: e.serviceId,
-        region_id: e.regionId,
-        interface: e.interface,
-        url: e.url,
-        enabled: int(e.enabled),
-        extra: writeJson(e.extra),
-      })
-      .execute();
+    await this.db.insertInto('endpoints').values(endpointRow(e)).execute();
   }
 
   async updateEndpoint(e: Endpoint): Promise<void> {
-    await this.db
-      .updateTable('endpoints')
-      .set({
-        service_id: e.serviceId,
-        region_id: e.regionId,
-        interface: e.interface,
-        url: e.url,
-        enabled: int(e.enabled),
-        extra: writeJson(e.extra),
-      })
-      .where('id', '=', e.id)
-      .execute();
+    await this.db.updateTable('endpoints').set(endpointRow(e)).where('id', '=', e.id).execute();
   }
 
   async deleteEndpoint(id: string): Promise<void> {
