@@ -1,10 +1,32 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../lib/config/config.js';
-import { createLogger } from '../lib/log.js';
+import { redactUrl } from '../lib/db/database.js';
+import { Metrics } from '../lib/http/metrics.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { createIdentityServer } from '../identity/identity-server.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { startAllInOne } from './all-in-one.js';
 import { addConfigOptions, configFrom } from './config-options.js';
+
+/** Closes cleanly on SIGTERM/SIGINT: in-flight requests finish, databases close, exit 0. */
+function stopOnSignals(close: () => Promise<void>, progress: (msg: string) => void, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${signal} received, stopping`);
+    close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
 
 const program = new Command('kumo').description('Kumo: an OpenStack-compatible cloud').showHelpAfterError();
 
@@ -24,21 +46,25 @@ addConfigOptions(
   for (const e of cloud.endpoints) progress(`  ${e.service.padEnd(10)} ${e.url}`);
   progress(`admin credentials: ${cloud.openrc} (source it) and ${cloud.cloudsYaml} (cloud "kumo")`);
   if (cloud.adminPasswordGenerated) progress('a new admin password was generated and written to those files');
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    progress(`${signal} received, stopping`);
-    cloud.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        logger.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(() => cloud.close(), progress, logger);
+});
+
+addConfigOptions(
+  program
+    .command('serve')
+    .description('run one API service on its own (scale-out: shared database and bus; no bootstrap)')
+    .argument('<service>', 'the service to run: identity')
+    .option('--identity-port <port>', 'identity API port (default 5000)'),
+).action(async (service: string, opts: Record<string, unknown>) => {
+  if (service !== 'identity') throw new ConfigError(`unknown service '${service}': this build serves identity`);
+  const config = configFrom(opts);
+  const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);
+  const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+  const identity = await createIdentityServer(config, { logger, metrics: new Metrics() });
+  await identity.app.listen({ host: config.host, port: config.identity.port });
+  const port = (identity.app.server.address() as { port: number }).port;
+  progress(`identity serving on http://${config.host}:${port}/v3 (database ${redactUrl(config.identity.databaseUrl)})`);
+  stopOnSignals(() => identity.close(), progress, logger);
 });
 
 registerAdminCommands(program);

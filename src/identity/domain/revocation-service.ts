@@ -80,6 +80,14 @@ export class RevocationService {
     return false;
   }
 
+  /**
+   * Notices events other processes wrote (at most one query a second); new
+   * events bump the revision, which drops every cached validation.
+   */
+  sync(): Promise<void> {
+    return this.#refresh();
+  }
+
   async list(): Promise<RevocationEventRow[]> {
     await this.#refresh(true);
     return [...this.#events];

@@ -106,6 +106,8 @@ export class TokenService {
    * Keystone answers for X-Subject-Token); X-Auth-Token callers map it to 401.
    */
   async validate(token: string, opts: { allowExpired?: boolean } = {}): Promise<TokenData> {
+    // Another API process may have revoked tokens: a cached validation must not outlive that by more than a second.
+    await this.deps.revocations.sync();
     const rev = this.#ctx.revision.value;
     const hit = this.#cache.get(token);
     if (hit && hit.rev === rev && (opts.allowExpired || hit.data.payload.expiresAt > Date.now())) {
