@@ -37,7 +37,7 @@ export class RevocationService {
   readonly #ctx: IdentityContext;
   #events: RevocationEventRow[] = [];
   #loadedAt = 0;
-  #latest: string | null = null;
+  #fingerprint: string | undefined;
 
   constructor(ctx: IdentityContext) {
     this.#ctx = ctx;
@@ -97,12 +97,14 @@ export class RevocationService {
     const now = Date.now();
     if (!force && now - this.#loadedAt < REFRESH_MS) return;
     this.#loadedAt = now;
-    const latest = await this.#store.latest();
-    if (!force && latest === this.#latest && this.#events.length > 0) return;
+    const fingerprint = await this.#store.fingerprint();
+    if (!force && fingerprint === this.#fingerprint) return;
     const lifetime = (this.#ctx.config.tokenExpiration + this.#ctx.config.allowExpiredWindow) * 1000;
     await this.#store.pruneBefore(new Date(now - lifetime).toISOString());
     this.#events = await this.#store.list();
-    if (latest !== this.#latest) this.#ctx.revision.bump();
-    this.#latest = latest;
+    if (fingerprint !== this.#fingerprint) this.#ctx.revision.bump();
+    // The fingerprint of exactly the rows just read (pruning changed the count; an insert may race the read).
+    const newest = this.#events.reduce((m, e) => (e.revoked_at > m ? e.revoked_at : m), '');
+    this.#fingerprint = `${newest}|${this.#events.length}`;
   }
 }

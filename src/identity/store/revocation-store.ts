@@ -13,13 +13,16 @@ export class RevocationStore {
     await this.db.insertInto('revocation_events').values(e).execute();
   }
 
-  /** Latest revocation time, to notice events other processes wrote. */
-  async latest(): Promise<string | null> {
+  /**
+   * A fingerprint of the event table (newest time and count), to notice events other processes
+   * wrote: two events in the same millisecond still change the count.
+   */
+  async fingerprint(): Promise<string> {
     const r = await this.db
       .selectFrom('revocation_events')
-      .select((eb) => eb.fn.max('revoked_at').as('m'))
+      .select((eb) => [eb.fn.max('revoked_at').as('m'), eb.fn.countAll().as('n')])
       .executeTakeFirst();
-    return (r?.m as string | null | undefined) ?? null;
+    return `${String(r?.m ?? '')}|${String(r?.n ?? 0)}`;
   }
 
   async pruneBefore(isoTime: string): Promise<void> {
