@@ -67,8 +67,8 @@ export function renderTempestConf(o: TempestConfOptions): string {
       api_v2: false,
       api_v2_admin: false,
       api_v3: true,
-      // Trusts (OS-TRUST) are not served: auth answers 501 for trust scope.
-      trust: false,
+      // OS-TRUST trusts and trust-scoped tokens are served (no redelegation).
+      trust: true,
       // Empty list = none; only what is probed to be served is listed.
       api_extensions: o.identityExtensions.join(','),
       domain_specific_drivers: false,

@@ -68,6 +68,12 @@ export function registerAppCredentialRoutes(app: FastifyInstance, svc: IdentityS
   /** The caller as a delegator: its token's user, project and roles. */
   async function delegator(req: FastifyRequest): Promise<Delegator> {
     const auth = authOf(req);
+    // Keystone: a trust-scoped token cannot mint credentials that would outlive the trust.
+    if (auth.trustId) {
+      throw forbidden(
+        'You are not authorized to perform the requested action: a trust-scoped token cannot manage application credentials.',
+      );
+    }
     const via = auth.applicationCredentialId ? await appCreds.find(auth.applicationCredentialId) : undefined;
     return {
       userId: auth.userId,

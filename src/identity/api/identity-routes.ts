@@ -14,6 +14,7 @@ import { registerProjectRoutes } from './project-routes.js';
 import { registerRegionRoutes } from './region-routes.js';
 import { registerRoleAssignmentRoutes } from './role-assignment-routes.js';
 import { registerRoleRoutes } from './role-routes.js';
+import { registerTrustRoutes } from './trust-routes.js';
 import { registerUserRoutes } from './user-routes.js';
 import { registerVersionRoutes } from './version-routes.js';
 
@@ -34,6 +35,7 @@ const MODULES: ((app: FastifyInstance, svc: IdentityServices) => void)[] = [
   registerPolicyRoutes,
   registerDomainConfigRoutes,
   registerExtensionRoutes,
+  registerTrustRoutes,
 ];
 
 export function registerIdentityRoutes(app: FastifyInstance, svc: IdentityServices): void {

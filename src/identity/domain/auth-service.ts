@@ -5,6 +5,7 @@ import type { Domain, User } from './models.js';
 import type { ResourceService } from './resource-service.js';
 import type { TokenPayload } from './token-format.js';
 import type { AppCredentialFacts, TokenData, TokenService } from './token-service.js';
+import type { TrustFacts } from './trust-service.js';
 import type { UserService } from './user-service.js';
 
 interface NameOrId {
@@ -21,7 +22,15 @@ export interface AuthRequest {
     token?: { id: string };
     application_credential?: { id?: string; name?: string; secret: string; user?: NameOrId };
   };
-  scope?: 'unscoped' | { project?: NameOrId; domain?: NameOrId; system?: { all?: boolean }; 'OS-TRUST:trust'?: unknown };
+  scope?: 'unscoped' | { project?: NameOrId; domain?: NameOrId; system?: { all?: boolean }; 'OS-TRUST:trust'?: { id?: string } };
+}
+
+/** Finds the trust of a trust scope and takes one use of it. */
+export interface TrustAuthenticator {
+  /** A usable trust, or a 401. */
+  usable(id: string): Promise<TrustFacts>;
+  /** Takes one use once the token is issued; a 401 when none is left. */
+  consume(trust: TrustFacts): Promise<void>;
 }
 
 /** Verifies an application credential secret and returns its facts. */
@@ -49,6 +58,7 @@ export class AuthService {
       assignments: AssignmentService;
       tokens: TokenService;
       appCreds: AppCredentialAuthenticator;
+      trusts: TrustAuthenticator;
     },
   ) {
     this.#ctx = ctx;
@@ -56,11 +66,18 @@ export class AuthService {
 
   async authenticate(req: AuthRequest): Promise<TokenData> {
     const who = await this.#identify(req.identity);
-    const scope = await this.#scope(who, req.scope);
+    const trust = await this.#trust(who, req.scope);
+    const scope: TokenPayload['scope'] = trust
+      ? trust.projectId
+        ? { kind: 'project', id: trust.projectId }
+        : { kind: 'unscoped' }
+      : await this.#scope(who, req.scope);
     const now = Date.now();
     let expiresAt = now + this.#ctx.config.tokenExpiration * 1000;
     if (who.parent) expiresAt = Math.min(expiresAt, who.parent.payload.expiresAt);
     if (who.appCred?.expiresAt) expiresAt = Math.min(expiresAt, Date.parse(who.appCred.expiresAt));
+    // A trust-scoped token does not outlive its trust.
+    if (trust?.expiresAt) expiresAt = Math.min(expiresAt, Date.parse(trust.expiresAt));
     const own = this.deps.tokens.newAuditId();
     const auditIds = who.parent ? [own, who.parent.payload.auditIds[who.parent.payload.auditIds.length - 1] ?? own] : [own];
     const payload: TokenPayload = {
@@ -71,13 +88,35 @@ export class AuthService {
       issuedAt: now,
       auditIds,
       ...(who.appCred ? { appCredId: who.appCred.id } : {}),
+      ...(trust ? { trustId: trust.id } : {}),
     };
+    let data: TokenData;
     try {
-      return await this.deps.tokens.issue(payload);
+      data = await this.deps.tokens.issue(payload);
     } catch (e) {
       if (e instanceof KumoError && e.status === 404) throw unauthorized();
       throw e;
     }
+    // A use is only taken for a token actually issued.
+    if (trust) await this.deps.trusts.consume(trust);
+    return data;
+  }
+
+  /** The trust of an `OS-TRUST:trust` scope, checked against who authenticated; undefined for other scopes. */
+  async #trust(who: Identified, scope: AuthRequest['scope']): Promise<TrustFacts | undefined> {
+    if (scope === undefined || scope === 'unscoped' || scope['OS-TRUST:trust'] === undefined) return undefined;
+    if (scope.project !== undefined || scope.domain !== undefined || scope.system !== undefined) {
+      throw badRequest('Specify exactly one of project, domain, system or OS-TRUST:trust as the scope.');
+    }
+    const id = scope['OS-TRUST:trust'].id;
+    if (!id) throw badRequest("Invalid input for field 'scope.OS-TRUST:trust': an id is required.");
+    if (who.appCred) throw forbidden('Application credentials cannot request a trust-scoped token.');
+    const trust = await this.deps.trusts.usable(id);
+    // Keystone: only the trustee may consume a trust.
+    if (trust.trusteeUserId !== who.user.id) {
+      throw forbidden('You are not authorized to perform the requested action: the user is not the trustee.');
+    }
+    return trust;
   }
 
   async #identify(identity: AuthRequest['identity']): Promise<Identified> {
@@ -108,6 +147,7 @@ export class AuthService {
           throw unauthorized();
         }
         if (parent.appCred) throw forbidden('Application credential tokens cannot be rescoped.');
+        if (parent.payload.trustId) throw forbidden('Trust-scoped tokens cannot be rescoped.');
         merge({ user: parent.user, methods, parent });
       } else if (m === 'application_credential') {
         const ac = identity.application_credential;
@@ -178,7 +218,6 @@ export class AuthService {
       return { kind: 'unscoped' };
     }
     if (scope === 'unscoped') return { kind: 'unscoped' };
-    if (scope['OS-TRUST:trust'] !== undefined) throw new KumoError('not_implemented', 501, 'Trusts are not supported.');
     const kinds = [scope.project, scope.domain, scope.system].filter((x) => x !== undefined).length;
     if (kinds !== 1) throw badRequest('Specify exactly one of project, domain or system as the scope.');
     if (scope.project) {

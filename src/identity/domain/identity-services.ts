@@ -17,6 +17,7 @@ import { ResourceService } from './resource-service.js';
 import { RevocationService } from './revocation-service.js';
 import { RoleService } from './role-service.js';
 import { TokenService } from './token-service.js';
+import { TrustService } from './trust-service.js';
 import { UserService } from './user-service.js';
 
 /** Every identity domain service, wired together once; the API layer receives this. */
@@ -39,6 +40,7 @@ export interface IdentityServices {
   readonly endpointFilter: EndpointFilterService;
   readonly consumers: ConsumerService;
   readonly domainConfigs: DomainConfigService;
+  readonly trusts: TrustService;
 }
 
 export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepository): IdentityServices {
@@ -53,12 +55,13 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
   const appCreds = new AppCredentialService(ctx, { roles, assignments, resources });
   const credentials = new CredentialService(ctx, credentialKeyRepository(keys));
   const policies = new PolicyBlobService(ctx);
-  const tokens = new TokenService(ctx, keys, { users, resources, assignments, catalog, revocations, appCreds });
+  const trusts = new TrustService(ctx, { users, roles, assignments, resources });
+  const tokens = new TokenService(ctx, keys, { users, resources, assignments, catalog, revocations, appCreds, trusts });
   const endpointFilter = new EndpointFilterService(ctx, { catalog, resources });
   catalog.setEndpointFilter((projectId) => endpointFilter.visibleEndpoints(projectId));
   const consumers = new ConsumerService(ctx);
   const domainConfigs = new DomainConfigService(ctx, resources);
-  const auth = new AuthService(ctx, { users, resources, assignments, tokens, appCreds });
+  const auth = new AuthService(ctx, { users, resources, assignments, tokens, appCreds, trusts });
 
   // Deletions ripple: grants on a removed target go, tokens of a removed or changed user stop working.
   resources.setCleanup({
@@ -78,6 +81,7 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
       await assignments.actorDeleted(userId);
       await appCreds.userDeleted(userId);
       await credentials.userDeleted(userId);
+      await trusts.userDeleted(userId);
       await revocations.revoke({ userId });
     },
     revokeUserTokens: (userId) => revocations.revoke({ userId }),
@@ -106,5 +110,6 @@ export function createIdentityServices(ctx: IdentityContext, keys: FernetKeyRepo
     endpointFilter,
     consumers,
     domainConfigs,
+    trusts,
   };
 }

@@ -111,6 +111,16 @@ export const IDENTITY_POLICY: Readonly<Record<string, string>> = {
   'identity:create_application_credential': 'user_id:%(target.user.id)s',
   'identity:delete_application_credential': 'rule:admin_required or user_id:%(target.user.id)s',
 
+  'identity:create_trust': 'user_id:%(target.trust.trustor_user_id)s',
+  // Listing is then narrowed in the route: only an admin may list trusts it is not party to.
+  'identity:list_trusts': '',
+  'identity:get_trust': 'rule:admin_required or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s',
+  'identity:delete_trust': 'rule:admin_required or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s',
+  'identity:list_roles_for_trust':
+    'rule:admin_required or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s',
+  'identity:get_role_for_trust':
+    'rule:admin_required or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s',
+
   'identity:get_credential': 'rule:reader_or_admin or user_id:%(target.credential.user_id)s',
   'identity:list_credentials': 'rule:reader_or_admin or user_id:%(target.credential.user_id)s',
   'identity:create_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',

@@ -12,6 +12,8 @@ export interface TokenPayload {
   /** [own audit ID, ...chain]: a rescoped token keeps its parent's as the last one. */
   auditIds: string[];
   appCredId?: string;
+  /** Set on a trust-scoped token: userId is then the trustee who authenticated. */
+  trustId?: string;
 }
 
 const VERSION = 1;
@@ -45,6 +47,7 @@ export function sealToken(key: FernetKey, p: TokenPayload): string {
     p.issuedAt,
     p.auditIds,
     p.appCredId ?? null,
+    ...(p.trustId ? [p.trustId] : []),
   ]);
   return encrypt(key, packed, Math.floor(p.issuedAt / 1000)).replace(/=+$/, '');
 }
@@ -65,8 +68,9 @@ export function openToken(keys: readonly FernetKey[], token: string): TokenPaylo
   } catch {
     return undefined;
   }
-  if (!Array.isArray(v) || v[0] !== VERSION || v.length !== 9) return undefined;
-  const [, userId, mask, scopeKind, scopeId, expiresAt, issuedAt, auditIds, appCredId] = v as [
+  if (!Array.isArray(v) || v[0] !== VERSION || (v.length !== 9 && v.length !== 10)) return undefined;
+  // Tokens sealed before trusts existed have 9 elements; the 10th is the trust ID.
+  const [, userId, mask, scopeKind, scopeId, expiresAt, issuedAt, auditIds, appCredId, trustId] = v as [
     number,
     string,
     number,
@@ -76,6 +80,7 @@ export function openToken(keys: readonly FernetKey[], token: string): TokenPaylo
     number,
     string[],
     string | null,
+    (string | null)?,
   ];
   const kind = SCOPES[scopeKind];
   if (typeof userId !== 'string' || !kind || typeof expiresAt !== 'number' || !Array.isArray(auditIds)) return undefined;
@@ -89,5 +94,6 @@ export function openToken(keys: readonly FernetKey[], token: string): TokenPaylo
     issuedAt,
     auditIds,
     ...(appCredId ? { appCredId } : {}),
+    ...(typeof trustId === 'string' && trustId ? { trustId } : {}),
   };
 }

@@ -11,6 +11,7 @@ import type { Domain, Project, RoleRef, User } from './models.js';
 import type { ResourceService } from './resource-service.js';
 import type { RevocationService } from './revocation-service.js';
 import { openToken, sealToken, type TokenPayload } from './token-format.js';
+import type { TrustFacts } from './trust-service.js';
 import type { UserService } from './user-service.js';
 
 /** The application credential facts a token needs. */
@@ -28,6 +29,11 @@ export interface AppCredentialLookup {
   find(id: string): Promise<AppCredentialFacts | undefined>;
 }
 
+export interface TrustLookup {
+  /** A trust that is not deleted, expired or not. */
+  facts(id: string): Promise<TrustFacts | undefined>;
+}
+
 /** A validated token with everything loaded that its body shows. */
 export interface TokenData {
   token: string;
@@ -39,6 +45,8 @@ export interface TokenData {
   domain?: Domain;
   roles: RoleRef[];
   appCred?: AppCredentialFacts;
+  /** On a trust-scoped token; `user` is then the trustor when the trust impersonates, else the trustee. */
+  trust?: TrustFacts;
   isAdminProject: boolean;
 }
 
@@ -71,6 +79,7 @@ export class TokenService {
       catalog: CatalogService;
       revocations: RevocationService;
       appCreds: AppCredentialLookup;
+      trusts: TrustLookup;
     },
   ) {
     this.#ctx = ctx;
@@ -141,11 +150,27 @@ export class TokenService {
       if (!allowExpired || payload.expiresAt + this.#ctx.config.allowExpiredWindow * 1000 <= now) throw tokenNotFound();
     }
     const { users, resources, assignments } = this.deps;
-    const user = await users.find(payload.userId);
-    if (!user || !user.enabled) throw tokenNotFound();
-    const userDomain = await resources.findDomain(user.domainId);
-    if (!userDomain || !userDomain.enabled) throw tokenNotFound();
-    const data: TokenData = { token, payload, user, userDomain, roles: [], isAdminProject: true };
+    const enabledUser = async (id: string): Promise<{ user: User; domain: Domain }> => {
+      const user = await users.find(id);
+      if (!user || !user.enabled) throw tokenNotFound();
+      const domain = await resources.findDomain(user.domainId);
+      if (!domain || !domain.enabled) throw tokenNotFound();
+      return { user, domain };
+    };
+    let { user, domain: userDomain } = await enabledUser(payload.userId);
+    let trust: TrustFacts | undefined;
+    // The trust is looked up on every validation: deleting it (or its trustor) revokes its tokens.
+    let trustor: User | undefined;
+    if (payload.trustId) {
+      trust = await this.deps.trusts.facts(payload.trustId);
+      if (!trust || trust.trusteeUserId !== user.id) throw tokenNotFound();
+      if (trust.expiresAt && Date.parse(trust.expiresAt) <= now) throw tokenNotFound();
+      if (trust.projectId !== (payload.scope.kind === 'project' ? payload.scope.id : null)) throw tokenNotFound();
+      const t = await enabledUser(trust.trustorUserId);
+      trustor = t.user;
+      if (trust.impersonation) ({ user, domain: userDomain } = t);
+    }
+    const data: TokenData = { token, payload, user, userDomain, roles: [], isAdminProject: true, ...(trust ? { trust } : {}) };
     const scope = payload.scope;
     if (scope.kind === 'project') {
       const project = await resources.findProject(scope.id);
@@ -154,7 +179,11 @@ export class TokenService {
       if (!projectDomain || !projectDomain.enabled) throw tokenNotFound();
       data.project = project;
       data.projectDomain = projectDomain;
-      data.roles = await assignments.rolesOnProject(user.id, project);
+      if (trust && trustor) {
+        data.roles = await this.#trustRoles(trust, trustor, project);
+      } else {
+        data.roles = await assignments.rolesOnProject(user.id, project);
+      }
     } else if (scope.kind === 'domain') {
       const domain = await resources.findDomain(scope.id);
       if (!domain || !domain.enabled) throw tokenNotFound();
@@ -173,16 +202,41 @@ export class TokenService {
       data.roles = data.roles.filter((r) => allowed.has(r.id));
     }
     if (scope.kind !== 'unscoped' && data.roles.length === 0) throw tokenNotFound();
-    const revoked = await this.deps.revocations.isRevoked({
-      userId: user.id,
+    // Like Keystone, an event for the trustor or the trustee revokes a trust-scoped token too.
+    const revoked = await this.#revoked(data, [...new Set([user.id, payload.userId, ...(trust ? [trust.trustorUserId] : [])])]);
+    if (revoked) throw tokenNotFound();
+    return data;
+  }
+
+  /**
+   * The roles a trust-scoped token carries: the trust's roles with their
+   * implied ones; if the trustor lost any of them the trust no longer holds (as Keystone).
+   */
+  async #trustRoles(trust: TrustFacts, trustor: User, project: Project): Promise<RoleRef[]> {
+    const { assignments } = this.deps;
+    const held = new Set((await assignments.rolesOnProject(trustor.id, project)).map((r) => r.id));
+    const delegated = await assignments.effectiveRoles(trust.roleIds);
+    if (delegated.some((r) => !held.has(r.id))) throw tokenNotFound();
+    return delegated;
+  }
+
+  async #revoked(data: TokenData, userIds: string[]): Promise<boolean> {
+    for (const userId of userIds) {
+      if (await this.#revokedFor(data, userId)) return true;
+    }
+    return false;
+  }
+
+  #revokedFor(data: TokenData, userId: string): Promise<boolean> {
+    const { payload, user } = data;
+    return this.deps.revocations.isRevoked({
+      userId,
       projectId: data.project?.id,
       domainIds: [user.domainId, ...(data.project ? [data.project.domainId] : []), ...(data.domain ? [data.domain.id] : [])],
       roles: data.roles,
       auditIds: payload.auditIds,
       issuedAt: payload.issuedAt,
     });
-    if (revoked) throw tokenNotFound();
-    return data;
   }
 
   /** The `token` object of the API, as Keystone renders it (memoized per validation). */
@@ -222,6 +276,14 @@ export class TokenService {
       t.roles = data.roles.map((r) => ({ id: r.id, name: r.name }));
       if (withCatalog) t.catalog = await this.catalog(data);
     }
+    if (data.trust) {
+      t['OS-TRUST:trust'] = {
+        id: data.trust.id,
+        impersonation: data.trust.impersonation,
+        trustee_user: { id: data.trust.trusteeUserId },
+        trustor_user: { id: data.trust.trustorUserId },
+      };
+    }
     if (data.appCred) {
       t.application_credential = { id: data.appCred.id, name: data.appCred.name, restricted: !data.appCred.unrestricted };
     }
@@ -258,6 +320,7 @@ export class TokenService {
       issuedAt: new Date(data.payload.issuedAt),
       isAdminProject: data.isAdminProject,
       ...(data.appCred ? { applicationCredentialId: data.appCred.id } : {}),
+      ...(data.trust ? { trustId: data.trust.id } : {}),
     };
   }
 

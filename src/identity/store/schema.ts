@@ -168,6 +168,24 @@ export interface DomainConfigRow {
   option_name: string;
   value: string;
 }
+/** An OS-TRUST trust; deleted_at is set instead of removing the row, as Keystone does. */
+export interface TrustRow {
+  id: string;
+  trustor_user_id: string;
+  trustee_user_id: string;
+  project_id: string | null;
+  impersonation: number;
+  expires_at: string | null;
+  remaining_uses: number | null;
+  allow_redelegation: number;
+  redelegation_count: number | null;
+  deleted_at: string | null;
+  extra: string;
+}
+export interface TrustRoleRow {
+  trust_id: string;
+  role_id: string;
+}
 
 export interface IdentityDB {
   domains: DomainRow;
@@ -193,6 +211,8 @@ export interface IdentityDB {
   project_endpoints: ProjectEndpointRow;
   oauth_consumers: OAuthConsumerRow;
   domain_configs: DomainConfigRow;
+  trusts: TrustRow;
+  trust_roles: TrustRoleRow;
 }
 
 export const NULL_DOMAIN = '<<null>>';

@@ -22,6 +22,8 @@ export interface AuthContext {
   issuedAt: Date;
   isAdminProject: boolean;
   applicationCredentialId?: string;
+  /** Set on a trust-scoped token (OS-TRUST). */
+  trustId?: string;
 }
 
 /** Validates a token string; rejects with a 401 KumoError when it is not valid. */
