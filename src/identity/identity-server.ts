@@ -71,11 +71,16 @@ export async function createIdentityServer(config: KumoConfig, deps: IdentitySer
       return payload;
     });
     registerIdentityRoutes(app, services);
+    // Other identity processes sharing the database write without bumping our revision:
+    // expiring every cache on a timer bounds how long their changes go unseen here.
+    const expireCaches = setInterval(() => ctx.revision.bump(), config.identity.cacheTime * 1000);
+    expireCaches.unref();
     return {
       app,
       services,
       database,
       async close() {
+        clearInterval(expireCaches);
         await app.close();
         await database.close();
       },

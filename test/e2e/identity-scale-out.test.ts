@@ -70,7 +70,12 @@ for (const backend of backends) {
       if (spawnSync(process.execPath, [KUMO, '--help']).status !== 0)
         spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
       dir = await mkdtemp(join(tmpdir(), `kumo-scale-${backend.name}-`));
-      env = { KUMO_DATA_DIR: dir, KUMO_DATABASE_URL: await (backend as Backend).create(), KUMO_LOG_LEVEL: 'warn' };
+      env = {
+        KUMO_DATA_DIR: dir,
+        KUMO_DATABASE_URL: await (backend as Backend).create(),
+        KUMO_LOG_LEVEL: 'warn',
+        KUMO_IDENTITY_CACHE_TIME: '1',
+      };
       const boot = spawnSync(
         process.execPath,
         [KUMO, 'bootstrap', '--admin-password', 'scale-out-pw', '--identity-port', String(ports[0])],
@@ -107,6 +112,44 @@ for (const backend of backends) {
         status = await validate(b, adminB, subject);
       }
       assert.equal(status, 404, 'node B honours the revocation written by node A');
+    });
+
+    it('sees a role removed on the other node within the cache time', async () => {
+      const [a, b] = ports;
+      const adminA = await issue(a, 'scale-out-pw');
+      const adminB = await issue(b, 'scale-out-pw');
+      const call = async (method: string, path: string, body?: unknown): Promise<Record<string, any>> => {
+        const r = await fetch(`${base(a)}${path}`, {
+          method,
+          headers: { 'x-auth-token': adminA, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        assert.ok(r.status < 300, `${method} ${path}: ${r.status}`);
+        return r.status === 204 ? {} : ((await r.json()) as Record<string, any>);
+      };
+      const project = (await call('POST', '/projects', { project: { name: 'scale-p' } })).project;
+      const user = (await call('POST', '/users', { user: { name: 'scale-u', password: 'scale-u-pw' } })).user;
+      const role = (await call('GET', '/roles?name=member')).roles[0];
+      await call('PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`);
+      const r = await fetch(`${base(a)}/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ['password'], password: { user: { id: user.id, password: 'scale-u-pw' } } },
+            scope: { project: { id: project.id } },
+          },
+        }),
+      });
+      const userToken = r.headers.get('x-subject-token') as string;
+      assert.equal(await validate(b, adminB, userToken), 200);
+      await call('DELETE', `/projects/${project.id}/users/${user.id}/roles/${role.id}`);
+      let status = 0;
+      for (let i = 0; i < 30 && status !== 404; i++) {
+        await sleep(200);
+        status = await validate(b, adminB, userToken);
+      }
+      assert.equal(status, 404, 'node B stops accepting a token whose only role was removed on node A');
     });
   });
 }

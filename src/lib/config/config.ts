@@ -23,6 +23,7 @@ export interface IdentityConfig {
   tokenExpiration: number;
   allowExpiredWindow: number;
   maxActiveKeys: number;
+  cacheTime: number;
   keyDir: string;
   policyFile: string;
   passwordHashMemoryKib: number;

@@ -72,6 +72,13 @@ export const OPTIONS: readonly OptionDef[] = [
     doc: 'Seconds after expiry during which `allow_expired=1` validation still succeeds.',
   },
   {
+    key: 'identity.cache_time',
+    type: 'int',
+    default: 10,
+    min: 1,
+    doc: 'Seconds a cached token validation, catalog or role graph may serve after a change made by another identity process (scale-out); changes in the same process apply at once, revocations within 1 s.',
+  },
+  {
     key: 'identity.max_active_keys',
     type: 'int',
     default: 3,
