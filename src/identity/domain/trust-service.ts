@@ -26,16 +26,12 @@ export interface Trust {
 }
 
 /** What a trust-scoped token needs of its trust. */
-export interface TrustFacts {
-  id: string;
-  trustorUserId: string;
-  trusteeUserId: string;
-  projectId: string | null;
-  impersonation: boolean;
-  expiresAt: string | null;
-  remainingUses: number | null;
+export type TrustFacts = Pick<
+  Trust,
+  'id' | 'trustorUserId' | 'trusteeUserId' | 'projectId' | 'impersonation' | 'expiresAt' | 'remainingUses'
+> & {
   roleIds: string[];
-}
+};
 
 export interface TrustInput {
   trustor_user_id: string;
