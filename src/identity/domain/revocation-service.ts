@@ -88,6 +88,11 @@ export class RevocationService {
     return this.#refresh();
   }
 
+  /** True when `sync` would query the database; lets the hot path skip an await otherwise. */
+  get syncDue(): boolean {
+    return Date.now() - this.#loadedAt >= REFRESH_MS;
+  }
+
   async list(): Promise<RevocationEventRow[]> {
     await this.#refresh(true);
     return [...this.#events];

@@ -116,7 +116,7 @@ export class TokenService {
    */
   async validate(token: string, opts: { allowExpired?: boolean } = {}): Promise<TokenData> {
     // Another API process may have revoked tokens: a cached validation must not outlive that by more than a second.
-    await this.deps.revocations.sync();
+    if (this.deps.revocations.syncDue) await this.deps.revocations.sync();
     const rev = this.#ctx.revision.value;
     const hit = this.#cache.get(token);
     if (hit && hit.rev === rev && (opts.allowExpired || hit.data.payload.expiresAt > Date.now())) {
