@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError } from '../lib/config/config.js';
 import { redactUrl } from '../lib/db/database.js';
@@ -39,10 +41,12 @@ addConfigOptions(
   const started = Date.now();
   const config = configFrom(opts);
   const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);
-  // Logs go to a file-like stream (stderr) so the terminal shows progress, not JSON.
-  const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+  // The terminal shows progress; the JSON logs (one line per request) go to a file in the data dir.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const logFile = join(config.dataDir, 'kumo.log');
+  const logger = createLogger({ level: config.logLevel, destination: createWriteStream(logFile, { flags: 'a', mode: 0o600 }) });
   const cloud = await startAllInOne(config, logger, progress);
-  progress(`ready in ${Date.now() - started} ms`);
+  progress(`ready in ${Date.now() - started} ms (logs: ${logFile})`);
   for (const e of cloud.endpoints) progress(`  ${e.service.padEnd(10)} ${e.url}`);
   progress(`admin credentials: ${cloud.openrc} (source it) and ${cloud.cloudsYaml} (cloud "kumo")`);
   if (cloud.adminPasswordGenerated) progress('a new admin password was generated and written to those files');
