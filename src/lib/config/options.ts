@@ -39,7 +39,7 @@ export const OPTIONS: readonly OptionDef[] = [
     default: 'info',
     flag: '--log-level',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-    doc: 'Log level; logs are JSON lines on stderr.',
+    doc: 'Log level. Logs are JSON lines: `kumo up` writes them to <data_dir>/kumo.log, `kumo serve` to stderr.',
   },
   {
     key: 'database_url',
