@@ -222,14 +222,9 @@ export class TrustService {
 
   async #view(r: TrustRecord): Promise<Trust> {
     const roles = r.roleIds.length > 0 ? await this.deps.roles.list({ ids: r.roleIds }) : [];
+    const { roleIds: _roleIds, ...facts } = this.#facts(r);
     return {
-      id: r.id,
-      trustorUserId: r.trustor_user_id,
-      trusteeUserId: r.trustee_user_id,
-      projectId: r.project_id,
-      impersonation: bool(r.impersonation),
-      expiresAt: r.expires_at,
-      remainingUses: r.remaining_uses,
+      ...facts,
       allowRedelegation: bool(r.allow_redelegation),
       redelegationCount: r.redelegation_count,
       roles,
