@@ -1,7 +1,8 @@
 // Enforces the architecture of docs/architecture.md on imports:
 //   lib imports no service; within a service api → domain → store (store may only
 //   `import type` domain models); services never import each other (cli composes them);
-//   only agent/host may spawn processes.
+//   only agent/host (root helpers on hypervisors) and lib/tools (unprivileged helper tools
+//   for API services, e.g. qemu-img) may spawn processes.
 import path from 'node:path';
 
 const SERVICES = ['identity', 'image', 'compute', 'placement', 'network', 'volume', 'object', 'orchestration', 'agent'];
@@ -17,12 +18,16 @@ function locate(file) {
   return { area, layer: LAYERS.includes(layer) ? layer : undefined, rest: parts.slice(i + 2).join('/') };
 }
 
+function maySpawn(from) {
+  return (from.area === 'agent' && from.rest.startsWith('host/')) || (from.area === 'lib' && from.rest.startsWith('tools/'));
+}
+
 function check(context, node, source, typeOnly) {
   const filename = context.filename;
   const from = locate(filename);
   if (!from) return;
-  if (['child_process', 'node:child_process'].includes(source) && !(from.area === 'agent' && from.rest.startsWith('host/'))) {
-    context.report({ node, message: 'Only src/agent/host may spawn processes.' });
+  if (['child_process', 'node:child_process'].includes(source) && !maySpawn(from)) {
+    context.report({ node, message: 'Only src/agent/host and src/lib/tools may spawn processes.' });
     return;
   }
   if (!source.startsWith('.')) return;

@@ -19,6 +19,8 @@ tester.run('kumo/layering', rule, {
     { code: "import { x } from '../lib/errors.js';", filename: at('identity/errors-user.ts') },
     { code: "import { x } from '../identity/identity-server.js';", filename: at('cli/all-in-one.ts') },
     { code: "import { spawn } from 'node:child_process';", filename: at('agent/host/runner.ts') },
+    { code: "import { execFile } from 'node:child_process';", filename: at('lib/tools/qemu-img.ts') },
+    { code: "import { execFile } from 'child_process';", filename: at('lib/tools/sub/tool.ts') },
   ],
   invalid: [
     { code: "import { x } from '../../identity/domain/a.js';", filename: at('lib/http/app.ts'), errors: 1 },
@@ -27,5 +29,9 @@ tester.run('kumo/layering', rule, {
     { code: "import { x } from '../store/user-store.js';", filename: at('identity/api/user-routes.ts'), errors: 1 },
     { code: "import { x } from '../../image/domain/a.js';", filename: at('identity/domain/a.ts'), errors: 1 },
     { code: "import { spawn } from 'node:child_process';", filename: at('identity/domain/a.ts'), errors: 1 },
+    { code: "import { spawn } from 'node:child_process';", filename: at('lib/http/app.ts'), errors: 1 },
+    { code: "import { spawn } from 'node:child_process';", filename: at('lib/tools.ts'), errors: 1 },
+    { code: "const cp = await import('node:child_process');", filename: at('image/domain/a.ts'), errors: 1 },
+    { code: "import { spawn } from 'node:child_process';", filename: at('agent/compute/a.ts'), errors: 1 },
   ],
 });

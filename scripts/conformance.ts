@@ -1,23 +1,35 @@
 /**
  * Tempest conformance run against a fresh Kumo cloud.
  *
- *   npm run conformance -- identity [--regex R] [--workers N] [--keep] [--no-build] [--no-docs]
+ *   npm run conformance -- <identity|image> [--regex R] [--phase required|full] [--conf section.option=value]...
+ *                          [--workers N] [--keep] [--no-build] [--docs|--no-docs]
  *
- * Without --regex, two phases, each on its own fresh cloud: the interop
- * required identity tests (2022.11 reconstructed load-list) and the whole
- * identity v3 API suite; docs/conformance.md gets the results. With --regex,
- * only that selection runs and the docs are left alone (unless --docs).
+ * Without --regex, two phases, each on its own fresh cloud: the service's
+ * interop required tests (2022.11 reconstructed load-list) and its whole API
+ * suite (test/tempest/services.ts says which, and how Tempest is configured);
+ * docs/conformance.md gets the results. With --regex or --phase, only that
+ * selection runs and the docs are left alone (unless --docs). --conf
+ * overrides a tempest.conf option, for trying a feature flag.
  * Every cloud is stopped by its pid with SIGTERM, also on failure.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startHttpImage, type HttpImage } from '../test/tempest/http-image-server.js';
 import { adminToken, startCloud, type Cloud } from '../test/tempest/kumo-cloud.js';
 import { renderSection, writeSection, type PhaseReport, type ServiceReport } from '../test/tempest/report.js';
 import { attachRequests, bareId, failedRequestsByCaller, mergeResults, pct, totals, type RawResult } from '../test/tempest/results.js';
-import { renderTempestConf, securityComplianceEnv, type IdentityExtension, type SecurityCompliance } from '../test/tempest/tempest-conf.js';
+import { SERVICES, type ServiceProfile } from '../test/tempest/services.js';
+import {
+  mergeSections,
+  parseConfAssignments,
+  renderTempestConf,
+  type ConfSections,
+  type IdentityExtension,
+} from '../test/tempest/tempest-conf.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The Tempest targets live in the project's shared/ folder, beside the checkout. */
@@ -27,14 +39,15 @@ const CONFORMANCE =
   join(REPO, '..', 'shared', 'conformance');
 const LOAD_LIST = join(CONFORMANCE, '2022.11-reconstructed/required_platform_tests.tempest33.load-list');
 const SYSTEM_PYTHON = '/usr/bin/python3';
-const FULL_REGEX: Record<string, string> = { identity: '^tempest\\.api\\.identity\\.(v3|admin\\.v3)' };
-/** Matches the defaults of Tempest's [identity] user_lockout_* options and the task's cloud settings. */
-const SECURITY: SecurityCompliance = { lockoutFailureAttempts: 2, lockoutDuration: 5, uniqueLastPasswordCount: 2 };
 const PHASE_TIMEOUT_MS = 30 * 60_000;
+
+type PhaseKey = 'required' | 'full' | 'custom';
 
 interface Args {
   service: string;
   regex?: string;
+  phase?: 'required' | 'full';
+  conf: string[];
   workers: number;
   keep: boolean;
   build: boolean;
@@ -42,7 +55,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { service: '', workers: 2, keep: false, build: true };
+  const a: Args = { service: '', conf: [], workers: 2, keep: false, build: true };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i] as string;
     const next = (): string => {
@@ -51,18 +64,27 @@ function parseArgs(argv: string[]): Args {
       return n;
     };
     if (v === '--regex') a.regex = next();
+    else if (v === '--phase') {
+      const p = next();
+      if (p !== 'required' && p !== 'full') throw new Error(`--phase must be required or full, got "${p}"`);
+      a.phase = p;
+    } else if (v === '--conf') a.conf.push(next());
     else if (v === '--workers' || v === '--concurrency') a.workers = Number(next());
     else if (v === '--keep') a.keep = true;
     else if (v === '--no-build') a.build = false;
     else if (v === '--docs') a.docs = true;
     else if (v === '--no-docs') a.docs = false;
     else if (v === '-h' || v === '--help') {
-      process.stdout.write('usage: npm run conformance -- identity [--regex R] [--workers N] [--keep] [--no-build] [--docs|--no-docs]\n');
+      process.stdout.write(
+        `usage: npm run conformance -- <${Object.keys(SERVICES).join('|')}> [--regex R] [--phase required|full] [--conf section.option=value]... [--workers N] [--keep] [--no-build] [--docs|--no-docs]\n`,
+      );
       process.exit(0);
     } else if (!v.startsWith('-') && !a.service) a.service = v;
     else throw new Error(`unknown argument ${v}`);
   }
-  if (a.service !== 'identity') throw new Error(`service must be "identity" (the only one served so far), got "${a.service}"`);
+  if (!SERVICES[a.service]) throw new Error(`service must be one of ${Object.keys(SERVICES).join(', ')}, got "${a.service}"`);
+  if (a.regex && a.phase) throw new Error('--regex and --phase do not go together');
+  parseConfAssignments(a.conf);
   if (!Number.isInteger(a.workers) || a.workers < 1) throw new Error('--workers must be a positive integer');
   return a;
 }
@@ -76,7 +98,7 @@ function run(cmd: string, args: string[], cwd: string, input?: Buffer): { status
 }
 
 /** Builds dist/ when any source file is newer than the CLI entry point. */
-function buildIfNeeded(): void {
+function buildIfNeededUnlocked(): void {
   const entry = join(REPO, 'dist/cli/main.js');
   const newest = Number(run('bash', ['-c', "find src -name '*.ts' -printf '%T@\\n' | sort -n | tail -1"], REPO).stdout.trim() || 0) * 1000;
   if (existsSync(entry) && statSync(entry).mtimeMs >= newest) return say('dist/ is up to date');
@@ -87,6 +109,34 @@ function buildIfNeeded(): void {
     // tsc emits despite type errors; other engineers' in-flight edits must not stop a measurement.
     const errors = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('error TS'));
     say(`WARNING: npm run build reported ${errors.length} type errors; dist/ was emitted anyway. First: ${errors[0] ?? '?'}`);
+  }
+}
+
+/**
+ * One build at a time per checkout: the acceptance tests of several services
+ * run this script concurrently, and a cloud must not start from a dist/ that
+ * another run's tsc is halfway through rewriting.
+ */
+async function buildIfNeeded(): Promise<void> {
+  const lock = join(tmpdir(), `kumo-conformance-build-${createHash('sha256').update(REPO).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock older than any build is left over from a killed run.
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      if (Date.now() - since > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`another conformance run has held ${lock} for 10 minutes`, { cause: e });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    buildIfNeededUnlocked();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
@@ -102,7 +152,7 @@ async function probeExtensions(cloud: Cloud): Promise<IdentityExtension[]> {
 }
 
 interface Phase {
-  key: 'required' | 'full' | 'custom';
+  key: PhaseKey;
   title: string;
   select: { loadList: string[] } | { regex: string };
 }
@@ -110,13 +160,22 @@ interface Phase {
 interface PhaseOutcome {
   report: PhaseReport;
   workspace: string;
-  extensions: IdentityExtension[];
+  /** How the cloud and Tempest were set up (probed), for the docs. */
+  notes: string[];
+}
+
+/** What every phase shares: the service's profile, the local http image, --conf overrides. */
+interface RunSetup {
+  profile: ServiceProfile;
+  httpImage?: HttpImage;
+  conf: ConfSections;
 }
 
 /** Children to stop if we are interrupted: pid → how. */
 const live = new Map<number, () => void>();
 
-async function runPhase(phase: Phase, args: Args, root: string): Promise<PhaseOutcome> {
+async function runPhase(phase: Phase, args: Args, root: string, setup: RunSetup): Promise<PhaseOutcome> {
+  const { profile, httpImage } = setup;
   const ws = join(root, `tempest-${phase.key}`);
   const dataDir = join(root, `kumo-${phase.key}`);
   mkdirSync(dataDir, { recursive: true });
@@ -125,13 +184,22 @@ async function runPhase(phase: Phase, args: Args, root: string): Promise<PhaseOu
     repoDir: REPO,
     dataDir,
     logFile: join(root, `kumo-${phase.key}.log`),
-    env: securityComplianceEnv(SECURITY),
+    env: profile.cloudEnv({ httpImage }),
+    services: profile.catalog,
   });
   live.set(cloud.pid, () => void cloud.stop());
   try {
-    say(`[${phase.key}] cloud pid ${cloud.pid} at ${cloud.identityUri}`);
+    say(
+      `[${phase.key}] cloud pid ${cloud.pid}: ${Object.entries(cloud.endpoints)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     const extensions = await probeExtensions(cloud);
     say(`[${phase.key}] identity extensions served: ${extensions.join(', ') || 'none of OS-EC2, OS-INHERIT'}`);
+    const { token } = await adminToken(cloud);
+    const configured = await profile.configure({ cloud, token, identityExtensions: extensions, httpImage });
+    for (const n of configured.notes) say(`[${phase.key}] ${n}`);
+    if (args.conf.length > 0) say(`[${phase.key}] --conf overrides: ${args.conf.join(' ')}`);
 
     const init = run('tempest', ['init', '--workspace-path', join(root, 'workspace.yaml'), ws], root);
     if (init.status !== 0) throw new Error(`tempest init failed: ${init.stderr}`);
@@ -145,7 +213,8 @@ async function runPhase(phase: Phase, args: Args, root: string): Promise<PhaseOu
         region: cloud.region,
         admin: cloud.admin,
         identityExtensions: extensions,
-        securityCompliance: SECURITY,
+        securityCompliance: profile.securityCompliance,
+        overrides: mergeSections(configured.overrides, setup.conf),
       }),
     );
 
@@ -164,7 +233,7 @@ async function runPhase(phase: Phase, args: Args, root: string): Promise<PhaseOu
     }
     const shown =
       'loadList' in phase.select
-        ? ['--load-list', `<(grep '^tempest\\.api\\.identity\\.' ${LOAD_LIST})`]
+        ? ['--load-list', `<(grep '^${profile.requiredPrefix.replaceAll('.', '\\.')}' ${LOAD_LIST})`]
         : ['--regex', `'${phase.select.regex}'`];
     const command = `tempest run --concurrency ${args.workers} ${shown.join(' ')}`;
     say(`[${phase.key}] ${expected.length} tests: ${command} (in ${ws})`);
@@ -216,12 +285,37 @@ async function runPhase(phase: Phase, args: Args, root: string): Promise<PhaseOu
     say(
       `[${phase.key}] ${t.total} tests in ${Math.round(seconds)} s: ${t.pass} passed, ${t.fail} failed, ${t.skip} skipped (pass rate ${pct(t.passRate)} excl. skips, ${pct(t.passRateWithSkips)} incl.)`,
     );
-    return { report: { title: phase.title, command, tests: merged.tests, fixtures: merged.fixtures, seconds }, workspace: ws, extensions };
+    const notes = args.conf.length > 0 ? [...configured.notes, `tempest.conf overrides: \`${args.conf.join(' ')}\``] : configured.notes;
+    return { report: { title: phase.title, command, tests: merged.tests, fixtures: merged.fixtures, seconds }, workspace: ws, notes };
   } finally {
     await cloud.stop();
     live.delete(cloud.pid);
     say(`[${phase.key}] cloud stopped`);
   }
+}
+
+/**
+ * The service's lines of the interop load-list (full Tempest IDs, as
+ * --load-list needs them), checked against the plain required_<service>.txt.
+ */
+function requiredTests(profile: ServiceProfile): string[] {
+  const ids = readFileSync(LOAD_LIST, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(profile.requiredPrefix));
+  const plain = join(dirname(LOAD_LIST), `required_${profile.name}.txt`);
+  if (existsSync(plain)) {
+    const want = new Set(
+      readFileSync(plain, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('tempest.'))
+        .map(bareId),
+    );
+    const got = new Set(ids.map(bareId));
+    const differ = [...want].filter((id) => !got.has(id)).concat([...got].filter((id) => !want.has(id)));
+    if (differ.length > 0) say(`WARNING: the load-list and ${plain} disagree on ${differ.length} tests, e.g. ${differ[0]}`);
+  }
+  if (ids.length === 0) throw new Error(`no ${profile.requiredPrefix}* tests in ${LOAD_LIST}`);
+  return ids;
 }
 
 function machine(): string {
@@ -233,7 +327,7 @@ function machine(): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const invocation = `npm run conformance -- ${process.argv.slice(2).join(' ')}`;
-  if (args.build) buildIfNeeded();
+  if (args.build) await buildIfNeeded();
   const root = mkdtempSync(join(tmpdir(), `kumo-conformance-${args.service}-`));
   say(`work dir ${root}`);
   const stopAll = (sig: NodeJS.Signals): void => {
@@ -250,37 +344,42 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stopAll('SIGINT'));
   process.on('SIGTERM', () => stopAll('SIGTERM'));
 
+  const profile = SERVICES[args.service] as ServiceProfile;
+  const all: Phase[] = [
+    { key: 'required', title: profile.requiredTitle, select: { loadList: requiredTests(profile) } },
+    { key: 'full', title: profile.fullTitle, select: { regex: profile.fullRegex } },
+  ];
   const phases: Phase[] = args.regex
     ? [{ key: 'custom', title: `Selection ${args.regex}`, select: { regex: args.regex } }]
-    : [
-        {
-          key: 'required',
-          title: 'Interop 2022.11 required identity tests',
-          select: {
-            loadList: readFileSync(LOAD_LIST, 'utf8')
-              .split('\n')
-              .filter((l) => l.startsWith('tempest.api.identity.')),
-          },
-        },
-        { key: 'full', title: 'Full identity v3 API suite', select: { regex: FULL_REGEX[args.service] as string } },
-      ];
-  const outcomes: Partial<Record<Phase['key'], PhaseOutcome>> = {};
-  for (const p of phases) outcomes[p.key] = await runPhase(p, args, root);
+    : all.filter((p) => !args.phase || p.key === args.phase);
 
-  const writeDocs = args.docs ?? !args.regex;
+  const httpImage = profile.httpImage ? await startHttpImage() : undefined;
+  if (httpImage) {
+    // Not a child process: closing it is what an interruption does to it (the key is only a map slot).
+    live.set(0, () => void httpImage.close());
+    say(`http_image for web-download: ${httpImage.url} (${httpImage.size} bytes, served by this process)`);
+  }
+  const outcomes: Partial<Record<PhaseKey, PhaseOutcome>> = {};
+  try {
+    const setup: RunSetup = { profile, httpImage, conf: parseConfAssignments(args.conf) };
+    for (const p of phases) outcomes[p.key] = await runPhase(p, args, root, setup);
+  } finally {
+    if (httpImage) {
+      say(`http_image was requested ${httpImage.hits()} times`);
+      await httpImage.close();
+      live.delete(0);
+    }
+  }
+
+  const writeDocs = args.docs ?? !(args.regex || args.phase);
   if (writeDocs) {
-    const ext = outcomes.full?.extensions ?? outcomes.required?.extensions ?? outcomes.custom?.extensions ?? [];
     const report: ServiceReport = {
       service: args.service,
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       machine: machine(),
       tempestVersion: run('tempest', ['--version'], root).stdout.trim() || 'unknown',
       invocation,
-      confNotes: [
-        `Cloud: fresh \`kumo up\` per phase (SQLite, 127.0.0.1, free port) with security compliance on: lockout after ${SECURITY.lockoutFailureAttempts} failures for ${SECURITY.lockoutDuration} s, ${SECURITY.uniqueLastPasswordCount} unique last passwords, minimum password age 0.`,
-        'Tempest: dynamic credentials as admin; `[identity-feature-enabled]` api_v2=false, trust=false, access_rules=false, application_credentials=true, project_tags=true, security_compliance=true, domain_specific_drivers=false, ' +
-          `api_extensions=${ext.join(',') || '(none)'} (probed); every \`[service_available]\` flag false (identity only).`,
-      ],
+      confNotes: (outcomes.full ?? outcomes.required ?? outcomes.custom)?.notes ?? [],
       required: outcomes.required?.report,
       full: outcomes.full?.report ?? outcomes.custom?.report,
     };

@@ -18,7 +18,8 @@ need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 # better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
-for p in python3 make g++ iproute2; do need_pkg "$p"; done
+# qemu-utils: qemu-img reads virtual sizes of uploaded images.
+for p in python3 make g++ iproute2 qemu-utils; do need_pkg "$p"; done
 if [ "$want_test" -eq 1 ]; then
   for p in python3-openstackclient tempest; do need_pkg "$p"; done
 fi

@@ -121,6 +121,8 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
     '127.0.0.1',
     '--identity-port',
     String(port),
+    '--image-port',
+    '0',
     '--log-level',
     'warn',
   ];

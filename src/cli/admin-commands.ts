@@ -8,6 +8,7 @@ import { openDatabase, redactUrl } from '../lib/db/database.js';
 import { bootstrapIdentity } from '../identity/domain/bootstrap.js';
 import { createIdentityServer, identityKeys } from '../identity/identity-server.js';
 import { identityMigrations } from '../identity/store/migrations/index.js';
+import { imageMigrations } from '../image/store/migrations/index.js';
 import { catalogEndpoints } from './all-in-one.js';
 import { writeCredentialFiles } from './credential-files.js';
 import { addConfigOptions, configFrom } from './config-options.js';
@@ -21,7 +22,8 @@ export function registerAdminCommands(program: Command): void {
       .command('bootstrap')
       .description('create or repair the admin user, roles, region and catalog (like keystone-manage bootstrap)')
       .option('--admin-password <password>', 'set the admin password (also resets an existing admin)')
-      .option('--identity-port <port>', 'identity port to publish in the catalog (default 5000)'),
+      .option('--identity-port <port>', 'identity port to publish in the catalog (default 5000)')
+      .option('--image-port <port>', 'image port to publish in the catalog (default 9292)'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -30,7 +32,7 @@ export function registerAdminCommands(program: Command): void {
     try {
       const given = (opts.adminPassword as string | undefined) || config.identity.adminPassword;
       const password = given || newSecret(18);
-      const endpoints = catalogEndpoints(config, { identity: config.identity.port });
+      const endpoints = catalogEndpoints(config, { identity: config.identity.port, image: config.image.port });
       const r = await bootstrapIdentity(identity.services, {
         adminPassword: password,
         resetPassword: Boolean(given),
@@ -51,14 +53,18 @@ export function registerAdminCommands(program: Command): void {
   addConfigOptions(db.command('migrate').description('apply pending schema migrations')).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const database = await openDatabase(config.identity.databaseUrl);
-    try {
-      const r = await migrateToLatest(database.db as never, 'identity', identityMigrations);
-      say(
-        `identity (${redactUrl(config.identity.databaseUrl)}): ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}`,
-      );
-    } finally {
-      await database.close();
+    const services = [
+      { name: 'identity', url: config.identity.databaseUrl, migrations: identityMigrations },
+      { name: 'image', url: config.image.databaseUrl, migrations: imageMigrations },
+    ];
+    for (const svc of services) {
+      const database = await openDatabase(svc.url);
+      try {
+        const r = await migrateToLatest(database.db as never, svc.name, svc.migrations);
+        say(`${svc.name} (${redactUrl(svc.url)}): ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}`);
+      } finally {
+        await database.close();
+      }
     }
   });
 

@@ -19,5 +19,6 @@ export function configFrom(opts: Record<string, unknown>): KumoConfig {
   if (opts.publicHost !== undefined) flags.public_host = opts.publicHost;
   if (opts.logLevel !== undefined) flags.log_level = opts.logLevel;
   if (opts.identityPort !== undefined) flags['identity.port'] = opts.identityPort;
+  if (opts.imagePort !== undefined) flags['image.port'] = opts.imagePort;
   return loadConfig({ file: opts.config as string | undefined, flags });
 }

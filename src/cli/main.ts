@@ -2,11 +2,14 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError } from '../lib/config/config.js';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, type KumoConfig } from '../lib/config/config.js';
+import { RemoteTokenValidator } from '../lib/http/remote-token-validator.js';
 import { redactUrl } from '../lib/db/database.js';
 import { Metrics } from '../lib/http/metrics.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { createIdentityServer } from '../identity/identity-server.js';
+import { createImageServer } from '../image/image-server.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { startAllInOne } from './all-in-one.js';
 import { addConfigOptions, configFrom } from './config-options.js';
@@ -36,7 +39,8 @@ addConfigOptions(
   program
     .command('up')
     .description('run every service in one process (SQLite, in-process bus)')
-    .option('--identity-port <port>', 'identity API port (default 5000)'),
+    .option('--identity-port <port>', 'identity API port (default 5000)')
+    .option('--image-port <port>', 'image API port (default 9292)'),
 ).action(async (opts: Record<string, unknown>) => {
   const started = Date.now();
   const config = configFrom(opts);
@@ -57,19 +61,52 @@ addConfigOptions(
   program
     .command('serve')
     .description('run one API service on its own (scale-out: shared database and bus; no bootstrap)')
-    .argument('<service>', 'the service to run: identity')
-    .option('--identity-port <port>', 'identity API port (default 5000)'),
+    .argument('<service>', 'the service to run: identity | image')
+    .option('--identity-port <port>', 'identity API port (default 5000)')
+    .option('--image-port <port>', 'image API port (default 9292)'),
 ).action(async (service: string, opts: Record<string, unknown>) => {
-  if (service !== 'identity') throw new ConfigError(`unknown service '${service}': this build serves identity`);
   const config = configFrom(opts);
   const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);
   const logger = createLogger({ level: config.logLevel, destination: process.stderr });
-  const identity = await createIdentityServer(config, { logger, metrics: new Metrics() });
-  await identity.app.listen({ host: config.host, port: config.identity.port });
-  const port = (identity.app.server.address() as { port: number }).port;
-  progress(`identity serving on http://${config.host}:${port}/v3 (database ${redactUrl(config.identity.databaseUrl)})`);
-  stopOnSignals(() => identity.close(), progress, logger);
+  const served = await serveOne(service, config, logger);
+  await served.app.listen({ host: config.host, port: served.port });
+  const port = (served.app.server.address() as { port: number }).port;
+  progress(`${service} serving on http://${config.host}:${port}${served.path} (database ${redactUrl(served.databaseUrl)})`);
+  stopOnSignals(() => served.close(), progress, logger);
 });
+
+/** One service, built for running apart: identity validates its own tokens, the others ask identity. */
+async function serveOne(
+  service: string,
+  config: KumoConfig,
+  logger: Logger,
+): Promise<{ app: FastifyInstance; port: number; path: string; databaseUrl: string; close(): Promise<void> }> {
+  const metrics = new Metrics();
+  if (service === 'identity') {
+    const s = await createIdentityServer(config, { logger, metrics });
+    return { app: s.app, port: config.identity.port, path: '/v3', databaseUrl: config.identity.databaseUrl, close: () => s.close() };
+  }
+  if (service === 'image') {
+    const a = config.serviceAuth;
+    if (!a.url || !a.username || !a.password) {
+      throw new ConfigError('service_auth.url, service_auth.username and service_auth.password are needed to validate tokens');
+    }
+    const tokens = new RemoteTokenValidator({
+      identityUrl: a.url,
+      cacheSeconds: a.cacheTime,
+      service: {
+        username: a.username,
+        password: a.password,
+        projectName: a.projectName,
+        userDomainName: a.userDomainName,
+        projectDomainName: a.projectDomainName,
+      },
+    });
+    const s = await createImageServer(config, { logger, metrics, tokens });
+    return { app: s.app, port: config.image.port, path: '', databaseUrl: config.image.databaseUrl, close: () => s.close() };
+  }
+  throw new ConfigError(`unknown service '${service}': this build serves identity and image`);
+}
 
 registerAdminCommands(program);
 

@@ -24,9 +24,13 @@ function kumo(args: string[], env: Record<string, string> = {}): { code: number;
 
 /** Starts `kumo up`; resolves once it printed its ready line. */
 function up(dataDir: string, port: number): Promise<{ child: ChildProcess; out: () => string; exited: Promise<number> }> {
-  const child = spawn(process.execPath, [KUMO, 'up', '--data-dir', dataDir, '--identity-port', String(port), '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [KUMO, 'up', '--data-dir', dataDir, '--identity-port', String(port), '--image-port', '0', '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
   return new Promise((res, rej) => {
@@ -96,7 +100,7 @@ describe('kumo admin commands', () => {
     assert.equal(await token(port, 'chosen-admin-pw'), 201);
     assert.equal(await token(port, 'wrong'), 401);
 
-    const again = spawnSync(process.execPath, [KUMO, 'up', '--data-dir', dir, '--identity-port', String(port)], {
+    const again = spawnSync(process.execPath, [KUMO, 'up', '--data-dir', dir, '--identity-port', String(port), '--image-port', '0'], {
       encoding: 'utf8',
       timeout: 30_000,
     });

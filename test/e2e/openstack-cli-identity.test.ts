@@ -5,181 +5,14 @@
  * services and endpoints, clouds.yaml, and a restart keeping every piece.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI_TIMEOUT_MS = 30_000;
-
-type Env = Record<string, string>;
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, cmd)));
-}
+import { KumoProcess, baseEnv, ensureBuilt, freePort, json, ok, onPath, openstack, parseOpenrc, type Env } from '../support/kumo-cli.js';
 
 /** Why the suite cannot run here; in CI a missing CLI is a failure, not a skip. */
 const skipReason = !onPath('openstack') && !process.env.CI ? 'the openstack CLI (python3-openstackclient) is not installed' : undefined;
-
-/** Words of a shell assignment value: 'single', "double" (no expansion) and backslash escapes. */
-function shellWord(raw: string): string {
-  let out = '';
-  const re = /'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([^'"\\\s]+)/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(raw.trim())) !== null) {
-    out += m[1] ?? (m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : undefined) ?? m[3] ?? m[4] ?? '';
-  }
-  return out;
-}
-
-/** The variables an openrc file exports (`export K='v'` or `export K=v`), without sourcing it. */
-function parseOpenrc(text: string): Env {
-  const env: Env = {};
-  for (const line of text.split('\n')) {
-    const m = /^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (m) env[m[1]!] = shellWord(m[2]!);
-  }
-  return env;
-}
-
-/** A minimal environment: no OS_* or KUMO_* from the developer's shell, no ~/.config/openstack. */
-function baseEnv(home: string): Env {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', PYTHONWARNINGS: 'ignore' };
-}
-
-function openstack(args: string[], env: Env): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile('openstack', args, { env, timeout: CLI_TIMEOUT_MS, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
-/** Runs a command that must succeed; with `-f json` added, returns the parsed output. */
-async function ok(args: string[], env: Env): Promise<any> {
-  const r = await openstack(args, env);
-  assert.equal(r.code, 0, `openstack ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-  if (!args.includes('json')) return r.stdout;
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`openstack ${args.join(' ')} printed no JSON:\n${r.stdout}\n${r.stderr}`);
-  }
-}
-
-async function json(args: string[], env: Env): Promise<any> {
-  return ok([...args, '-f', 'json'], env);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
-
-/** Newest modification time of the non-test TypeScript under src/. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    if (s.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) newest = Math.max(newest, s.mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when it is missing or older than src/ (type errors elsewhere do not stop tsc emitting). */
-function ensureBuilt(): void {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0)
-    process.stderr.write(`# tsc -p tsconfig.build.json reported (continuing with what it emitted):\n${r.stdout}${r.stderr}`);
-  assert.ok(existsSync(main), `dist/cli/main.js missing after build:\n${r.stdout}${r.stderr}`);
-}
-
-/** `kumo up` as a child process; resolves once it prints "ready in". */
-class KumoProcess {
-  readonly stderr: string[] = [];
-  readonly stdout: string[] = [];
-  child: ChildProcess | undefined;
-  #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
-
-  constructor(
-    private readonly dataDir: string,
-    private readonly port: number,
-    private readonly home: string,
-  ) {}
-
-  async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'bin', 'kumo.js'), 'up', '--data-dir', this.dataDir, '--host', '127.0.0.1', '--identity-port', String(this.port)],
-      { cwd: ROOT, env: { ...baseEnv(this.home), KUMO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    this.#exit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => this.stderr.push(d));
-    await new Promise<void>((ready, fail) => {
-      let out = '';
-      const timer = setTimeout(
-        () => fail(new Error(`kumo up not ready after 30 s\nstdout:\n${out}\nstderr:\n${this.stderr.join('')}`)),
-        30_000,
-      );
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        this.stdout.push(d);
-        out += d;
-        if (out.includes('ready in')) {
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        fail(new Error(`kumo up exited with ${code} before it was ready\nstdout:\n${out}\nstderr:\n${this.stderr.join('')}`));
-      });
-    });
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** SIGTERM by pid; resolves with how it ended (SIGKILL after 10 s). */
-  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const child = this.child;
-    if (!child || !this.#exit) return { code: null, signal: null };
-    if (this.running && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-    const killer = setTimeout(() => {
-      if (this.running && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, 10_000);
-    const result = await this.#exit;
-    clearTimeout(killer);
-    return result;
-  }
-
-  diagnostics(): string {
-    return `kumo stdout:\n${this.stdout.join('')}\nkumo stderr:\n${this.stderr.join('')}`;
-  }
-}
 
 describe('openstack CLI against kumo up (Keystone install guide)', { skip: skipReason ?? false, timeout: 180_000 }, () => {
   let tmp: string;
@@ -191,7 +24,7 @@ describe('openstack CLI against kumo up (Keystone install guide)', { skip: skipR
   let adminOpenrc: string;
   const ids: Record<string, string> = {};
   const MYUSER_PASSWORD = "my user's pass";
-  const GLANCE_URL = 'http://controller:9292';
+  const CINDER_URL = 'http://controller:8776/v3/%(project_id)s';
 
   /** Admin env without OS_AUTH_URL and OS_PASSWORD, as after `unset OS_AUTH_URL OS_PASSWORD`. */
   const unset = (): Env => {
@@ -353,40 +186,40 @@ describe('openstack CLI against kumo up (Keystone install guide)', { skip: skipR
   });
 
   it('service user, service, endpoints (public, internal, admin), endpoint list and catalog list', async () => {
-    const glance = await json(['user', 'create', '--domain', 'default', '--password', 'glance-pass', 'glance'], admin);
-    ids.glance = glance.id;
-    assert.equal(await ok(['role', 'add', '--project', 'service', '--user', 'glance', 'admin'], admin), '');
-    const s = await json(['service', 'create', '--name', 'glance', '--description', 'OpenStack Image', 'image'], admin);
-    assert.equal(s.name, 'glance');
-    assert.equal(s.type, 'image');
-    assert.equal(s.description, 'OpenStack Image');
+    const cinder = await json(['user', 'create', '--domain', 'default', '--password', 'cinder-pass', 'cinder'], admin);
+    ids.cinder = cinder.id;
+    assert.equal(await ok(['role', 'add', '--project', 'service', '--user', 'cinder', 'admin'], admin), '');
+    const s = await json(['service', 'create', '--name', 'cinderv3', '--description', 'OpenStack Block Storage', 'volumev3'], admin);
+    assert.equal(s.name, 'cinderv3');
+    assert.equal(s.type, 'volumev3');
+    assert.equal(s.description, 'OpenStack Block Storage');
     assert.equal(s.enabled, true);
-    ids.imageService = s.id;
+    ids.volumeService = s.id;
 
     for (const iface of ['public', 'internal', 'admin']) {
-      const e = await json(['endpoint', 'create', '--region', 'RegionOne', 'image', iface, GLANCE_URL], admin);
+      const e = await json(['endpoint', 'create', '--region', 'RegionOne', 'volumev3', iface, CINDER_URL], admin);
       assert.equal(e.interface, iface);
       assert.equal(e.region, 'RegionOne');
       assert.equal(e.service_id, s.id);
-      assert.equal(e.service_name, 'glance');
-      assert.equal(e.service_type, 'image');
-      assert.equal(e.url, GLANCE_URL);
+      assert.equal(e.service_name, 'cinderv3');
+      assert.equal(e.service_type, 'volumev3');
+      assert.equal(e.url, CINDER_URL);
       assert.equal(e.enabled, true);
       ids[`endpoint-${iface}`] = e.id;
     }
     const list = await json(['endpoint', 'list'], admin);
-    const image = list.filter((e: Record<string, string>) => e['Service Type'] === 'image');
-    assert.deepEqual(image.map((e: Record<string, string>) => e.Interface).sort(), ['admin', 'internal', 'public']);
+    const volume = list.filter((e: Record<string, string>) => e['Service Type'] === 'volumev3');
+    assert.deepEqual(volume.map((e: Record<string, string>) => e.Interface).sort(), ['admin', 'internal', 'public']);
     assert.ok(
-      image.every((e: Record<string, unknown>) => e.URL === GLANCE_URL && e.Region === 'RegionOne' && e['Service Name'] === 'glance'),
+      volume.every((e: Record<string, unknown>) => e.URL === CINDER_URL && e.Region === 'RegionOne' && e['Service Name'] === 'cinderv3'),
     );
     assert.equal(list.filter((e: Record<string, string>) => e['Service Type'] === 'identity').length, 3);
 
     const catalog = await json(['catalog', 'list'], admin);
-    const entry = catalog.find((c: { Type: string }) => c.Type === 'image');
+    const entry = catalog.find((c: { Type: string }) => c.Type === 'volumev3');
     assert.ok(entry, JSON.stringify(catalog));
-    assert.equal(entry.Name, 'glance');
-    assert.match(JSON.stringify(entry.Endpoints), /controller:9292/);
+    assert.equal(entry.Name, 'cinderv3');
+    assert.match(JSON.stringify(entry.Endpoints), /controller:8776/);
     assert.ok(catalog.some((c: { Type: string; Name: string }) => c.Type === 'identity' && c.Name === 'keystone'));
 
     const svcToken = await json(
@@ -400,9 +233,9 @@ describe('openstack CLI against kumo up (Keystone install guide)', { skip: skipR
         '--os-project-name',
         'service',
         '--os-username',
-        'glance',
+        'cinder',
         '--os-password',
-        'glance-pass',
+        'cinder-pass',
         'token',
         'issue',
       ],
@@ -414,7 +247,7 @@ describe('openstack CLI against kumo up (Keystone install guide)', { skip: skipR
   it('openstack endpoint delete removes the endpoint', async () => {
     const id = ids['endpoint-internal']!;
     assert.equal(await ok(['endpoint', 'delete', id], admin), '');
-    const list = await json(['endpoint', 'list', '--service', 'image'], admin);
+    const list = await json(['endpoint', 'list', '--service', 'volumev3'], admin);
     assert.deepEqual(list.map((e: Record<string, string>) => e.Interface).sort(), ['admin', 'public']);
     assert.ok(!list.some((e: Record<string, string>) => e.ID === id));
     const gone = await openstack(['endpoint', 'show', id], admin);
@@ -441,7 +274,7 @@ describe('openstack CLI against kumo up (Keystone install guide)', { skip: skipR
     assert.deepEqual(projects.map((x: { Name: string }) => x.Name).sort(), ['admin', 'myproject', 'service']);
     const u = await json(['user', 'show', 'myuser'], admin);
     assert.equal(u.id, ids.myuser);
-    const endpoints = await json(['endpoint', 'list', '--service', 'image'], admin);
+    const endpoints = await json(['endpoint', 'list', '--service', 'volumev3'], admin);
     assert.equal(endpoints.length, 2);
     const d = await json(
       [

@@ -1,7 +1,8 @@
 /**
  * Starts a fresh all-in-one Kumo (`node bin/kumo.js up`) in its own data dir
- * and stops it by pid with SIGTERM. Port 0 lets the server pick a free port
- * without a probe-then-bind race; the URL is read from its progress output.
+ * and stops it by pid with SIGTERM. Port 0 lets each service pick a free port
+ * without a probe-then-bind race; the URLs are read from the endpoint lines
+ * of its progress output (`kumo:   image      http://127.0.0.1:41234`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 export interface Cloud {
   pid: number;
   identityUri: string;
+  /** Catalog type → URL, as `kumo up` listed them. */
+  endpoints: Record<string, string>;
   dataDir: string;
   admin: { username: string; password: string; projectName: string; domainName: string };
   region: string;
@@ -23,6 +26,30 @@ export interface StartOptions {
   logFile: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Catalog types the run needs; a cloud that lists none of one fails to start here, with a clear message. */
+  services?: string[];
+}
+
+/** Every service's port, so a run never collides with a cloud already on 5000/9292 (identity takes a flag). */
+const FREE_PORTS: Record<string, string> = { KUMO_IMAGE_PORT: '0' };
+
+/** `kumo:   image      http://...` lines, printed once the cloud is ready. */
+function endpointsIn(out: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const m of out.matchAll(/^kumo:\s+([a-z][\w-]*)\s+(https?:\/\/\S+)\s*$/gm)) found[m[1] as string] = m[2] as string;
+  return found;
+}
+
+async function waitHealthy(base: string, deadline: number, logFile: string): Promise<void> {
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`${base}/healthcheck never answered 200; see ${logFile}`);
+    const ok = await fetch(`${base}/healthcheck`).then(
+      async (r) => r.status === 200 && (await r.text()).trim() === 'OK',
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function parseOpenrc(text: string): Record<string, string> {
@@ -56,7 +83,7 @@ export async function startCloud(o: StartOptions): Promise<Cloud> {
     [join(o.repoDir, 'bin/kumo.js'), 'up', '--data-dir', o.dataDir, '--host', '127.0.0.1', '--identity-port', '0'],
     {
       cwd: o.repoDir,
-      env: { ...process.env, ...o.env },
+      env: { ...process.env, ...FREE_PORTS, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -70,27 +97,26 @@ export async function startCloud(o: StartOptions): Promise<Cloud> {
   const stop = (): Promise<void> => stopChild(child).finally(() => log.end());
   try {
     const deadline = Date.now() + (o.timeoutMs ?? 60_000);
-    let uri: string | undefined;
-    while (!uri) {
+    // The endpoint lines come between "ready in" and "admin credentials:".
+    while (!/^kumo: admin credentials: /m.test(out)) {
       if (child.exitCode !== null) throw new Error(`kumo exited with ${child.exitCode} before it was ready; see ${o.logFile}`);
       if (Date.now() > deadline) throw new Error(`kumo not ready in time; see ${o.logFile}`);
-      uri = /kumo:\s+identity\s+(http\S+)/.exec(out)?.[1];
-      if (!uri) await new Promise((r) => setTimeout(r, 100));
-    }
-    const base = uri.replace(/\/v3\/?$/, '');
-    for (;;) {
-      if (Date.now() > deadline) throw new Error(`${base}/healthcheck never answered 200; see ${o.logFile}`);
-      const ok = await fetch(`${base}/healthcheck`).then(
-        async (r) => r.status === 200 && (await r.text()).trim() === 'OK',
-        () => false,
-      );
-      if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
+    }
+    const endpoints = endpointsIn(out);
+    const missing = ['identity', ...(o.services ?? [])].filter((s) => !endpoints[s]);
+    if (missing.length > 0) {
+      throw new Error(`kumo up lists no ${missing.join(', ')} endpoint (it lists ${Object.keys(endpoints).join(', ')}); see ${o.logFile}`);
+    }
+    const uri = endpoints.identity as string;
+    for (const url of Object.values(endpoints)) {
+      await waitHealthy(new URL(url).origin, deadline, o.logFile);
     }
     const rc = parseOpenrc(readFileSync(join(o.dataDir, 'admin-openrc'), 'utf8'));
     return {
       pid: child.pid,
       identityUri: uri,
+      endpoints,
       dataDir: o.dataDir,
       logFile: o.logFile,
       region: rc.OS_REGION_NAME ?? 'RegionOne',

@@ -14,6 +14,38 @@ export interface KumoConfig {
   busUrl: string;
   region: string;
   identity: IdentityConfig;
+  image: ImageConfig;
+  serviceAuth: ServiceAuthConfig;
+}
+
+export interface ServiceAuthConfig {
+  url: string;
+  username: string;
+  password: string;
+  projectName: string;
+  userDomainName: string;
+  projectDomainName: string;
+  cacheTime: number;
+}
+
+export interface ImageConfig {
+  port: number;
+  databaseUrl: string;
+  bodyLimit: number;
+  storeDir: string;
+  stagingDir: string;
+  sizeCap: number;
+  quotaImageCount: number;
+  quotaImageSizeTotal: number;
+  quotaImageStageTotal: number;
+  propertyQuota: number;
+  tagQuota: number;
+  memberQuota: number;
+  limitParamDefault: number;
+  apiLimitMax: number;
+  policyFile: string;
+  webDownloadAllowedPorts: string;
+  webDownloadDisallowedHosts: string;
 }
 
 export interface IdentityConfig {
@@ -118,11 +150,7 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
   }
   const dataDir = (v.data_dir as string) || defaultDataDir();
   const host = v.host as string;
-  const identity: Record<string, unknown> = {};
-  for (const opt of OPTIONS.filter((o) => o.key.startsWith('identity.'))) {
-    identity[camel(opt.key.slice('identity.'.length))] = v[opt.key];
-  }
-  const id = identity as unknown as IdentityConfig;
+  const id = section<IdentityConfig>(v, 'identity');
   id.keyDir ||= join(dataDir, 'fernet-keys');
   id.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'identity.db')}`;
   if (id.passwordRegex) {
@@ -132,6 +160,10 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
       throw new ConfigError(`identity.password_regex is not a valid regular expression: ${(e as Error).message}`);
     }
   }
+  const image = section<ImageConfig>(v, 'image');
+  image.storeDir ||= join(dataDir, 'images');
+  image.stagingDir ||= join(image.storeDir, 'staging');
+  image.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'image.db')}`;
   const busUrl = v.bus_url as string;
   if (!/^(memory|amqps?):\/\//.test(busUrl)) throw new ConfigError(`bus_url must start with memory:// or amqp://, not '${busUrl}'`);
   return {
@@ -143,7 +175,16 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
     busUrl,
     region: v.region as string,
     identity: id,
+    image,
+    serviceAuth: section<ServiceAuthConfig>(v, 'service_auth'),
   };
+}
+
+/** The options of one section (`identity.*`) as a camel-cased object. */
+function section<T>(values: Record<string, string | number | boolean>, name: string): T {
+  const out: Record<string, unknown> = {};
+  for (const opt of OPTIONS.filter((o) => o.key.startsWith(`${name}.`))) out[camel(opt.key.slice(name.length + 1))] = values[opt.key];
+  return out as T;
 }
 
 function defaultDataDir(): string {

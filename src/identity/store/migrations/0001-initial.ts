@@ -1,25 +1,10 @@
-import { MysqlAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
+import { mysqlTableOptions } from '../../../lib/db/mysql-table-options.js';
 
 // Key columns are varchar(64) and names varchar(255) so MariaDB can index them under utf8mb4.
 const ID = 'varchar(64)';
 const NAME = 'varchar(255)';
 const TIME = 'varchar(32)';
-
-/**
- * MySQL tables otherwise inherit the database's default collation, usually
- * case- and accent-insensitive (utf8mb4_general_ci) or even latin1. Names
- * must compare and be unique exactly as on SQLite and PostgreSQL: binary,
- * and NO PAD (trailing spaces significant) where the server has it.
- */
-async function mysqlTableOptions(db: Kysely<unknown>): Promise<string | undefined> {
-  if (!(db.getExecutor().adapter instanceof MysqlAdapter)) return undefined;
-  const { rows } = await sql<{
-    c: string;
-  }>`select collation_name as c from information_schema.collations where collation_name in ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')`.execute(
-    db,
-  );
-  return `character set utf8mb4 collate ${rows[0]?.c ?? 'utf8mb4_bin'}`;
-}
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {

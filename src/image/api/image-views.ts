@@ -1,0 +1,44 @@
+import { isoSeconds } from '../../lib/time.js';
+import type { Image, ImageMember } from '../domain/models.js';
+
+const time = (t: string): string => isoSeconds(new Date(t));
+
+/** An image as Glance v2 renders it: base attributes, then its free-form properties at the top level. */
+export function imageView(i: Image): Record<string, unknown> {
+  return {
+    ...i.properties,
+    id: i.id,
+    name: i.name,
+    status: i.status,
+    visibility: i.visibility,
+    protected: i.protected,
+    os_hidden: i.osHidden,
+    checksum: i.checksum,
+    os_hash_algo: i.osHashAlgo,
+    os_hash_value: i.osHashValue,
+    owner: i.owner,
+    size: i.size,
+    virtual_size: i.virtualSize,
+    min_ram: i.minRam,
+    min_disk: i.minDisk,
+    disk_format: i.diskFormat,
+    container_format: i.containerFormat,
+    created_at: time(i.createdAt),
+    updated_at: time(i.updatedAt),
+    tags: i.tags,
+    self: `/v2/images/${i.id}`,
+    file: `/v2/images/${i.id}/file`,
+    schema: '/v2/schemas/image',
+  };
+}
+
+export function memberView(m: ImageMember): Record<string, unknown> {
+  return {
+    created_at: time(m.createdAt),
+    image_id: m.imageId,
+    member_id: m.memberId,
+    schema: '/v2/schemas/member',
+    status: m.status,
+    updated_at: time(m.updatedAt),
+  };
+}

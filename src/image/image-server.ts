@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { KumoConfig } from '../lib/config/config.js';
+import { KumoError, notFound } from '../lib/errors.js';
+import { openDatabase } from '../lib/db/database.js';
+import { migrateToLatest } from '../lib/db/migrations.js';
+import { createServiceApp } from '../lib/http/app.js';
+import type { TokenValidator } from '../lib/http/auth-context.js';
+import type { Metrics } from '../lib/http/metrics.js';
+import type { Logger } from '../lib/log.js';
+import { PolicyEngine } from '../lib/policy/policy-engine.js';
+import { registerImageRoutes } from './api/image-routes.js';
+import { registerMetadefRoutes } from './api/metadef-routes.js';
+import { PATCH_TYPES } from './api/json-patch.js';
+import { createImageServices, type ImageServices } from './domain/image-services.js';
+import { createMetadefServices } from './domain/metadef-services.js';
+import { IMAGE_POLICY } from './domain/policy-defaults.js';
+import { FilesystemStore } from './store/filesystem-store.js';
+import type { ImageDatabase } from './store/image-database.js';
+import { imageMigrations } from './store/migrations/index.js';
+import type { ImageDB } from './store/schema.js';
+
+/** A ready image service: its database, domain services and HTTP app. */
+export interface ImageServer {
+  readonly app: FastifyInstance;
+  readonly services: ImageServices;
+  readonly database: ImageDatabase;
+  close(): Promise<void>;
+}
+
+export interface ImageServerDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /** Validates X-Auth-Token: the identity service's own validator when co-located, a remote one otherwise. */
+  tokens: TokenValidator;
+}
+
+export async function openImageDatabase(config: KumoConfig): Promise<ImageDatabase> {
+  const database = await openDatabase<ImageDB>(config.image.databaseUrl);
+  try {
+    await migrateToLatest(database.db as never, 'image', imageMigrations);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  return database;
+}
+
+export async function createImageServer(config: KumoConfig, deps: ImageServerDeps): Promise<ImageServer> {
+  const database = await openImageDatabase(config);
+  try {
+    const policy = await PolicyEngine.fromFile(config.image.policyFile || undefined, IMAGE_POLICY);
+    const services = createImageServices({
+      config: config.image,
+      db: database.db,
+      policy,
+      log: deps.logger.child({ service: 'image' }),
+      dataStore: new FilesystemStore({ dir: config.image.storeDir }),
+      stagingStore: new FilesystemStore({ dir: config.image.stagingDir }),
+    });
+    const app = createServiceApp({
+      name: 'image',
+      faultStyle: 'glance',
+      logger: deps.logger,
+      metrics: deps.metrics,
+      bodyLimit: config.image.bodyLimit,
+      tokens: deps.tokens,
+      healthy: () => database.ping(),
+    });
+    app.addContentTypeParser([...PATCH_TYPES], { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(new KumoError('malformed_json', 400, 'Malformed JSON in request body.'), undefined);
+      }
+    });
+    // Image data is streamed to the store as it arrives, never buffered whole.
+    app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    // The router ignores trailing slashes, but Glance answers `/v2/images/` (an empty id) with 404.
+    app.addHook('onRequest', async (req) => {
+      if (req.url.split('?')[0] === '/v2/images/') throw notFound('No image found with an empty ID', 'image_not_found');
+    });
+    registerImageRoutes(app, services);
+    registerMetadefRoutes(app, {
+      policy,
+      metadefs: createMetadefServices(database.db, { limitDefault: config.image.limitParamDefault, limitMax: config.image.apiLimitMax }),
+    });
+    return {
+      app,
+      services,
+      database,
+      async close() {
+        await app.close();
+        await services.data.close();
+        await database.close();
+      },
+    };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}
