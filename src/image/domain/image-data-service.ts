@@ -134,11 +134,15 @@ export class ImageDataService {
 
   /** Streams into the store, checks the content, and makes the image active. */
   async #storeActive(image: Image, body: Readable, maxSize: number, contentLength: number | undefined, from: ImageStatus): Promise<void> {
-    const inspector = inspectFormat(image.diskFormat as DiskFormat);
+    const declared = image.diskFormat as DiskFormat;
+    // As Glance: content must match disk_format only in a bare container (others wrap the disk);
+    // content QEMU would follow to host files is refused in every container.
+    const inspector = inspectFormat(declared, { requireMatch: image.containerFormat === 'bare' });
     const stored = await this.deps.data.add(image.id, body, { maxSize, expectedSize: contentLength, observe: (c) => inspector.feed(c) });
     try {
       const result = inspector.finish();
-      const virtualSize = await this.#virtualSize(image.diskFormat as DiskFormat, stored, result.virtualSize);
+      const virtualSize =
+        result.format === declared || declared === 'raw' ? await this.#virtualSize(declared, stored, result.virtualSize) : null;
       const current = await this.deps.store.get(image.id);
       if (!current || current.status !== from) throw gone(image.id);
       const active: Image = {
@@ -161,11 +165,11 @@ export class ImageDataService {
     }
   }
 
-  /** qemu-img's answer where the format has one; the byte count for raw-like formats. */
+  /** qemu-img's answer where the format has one; the byte count for raw. */
   async #virtualSize(format: DiskFormat, stored: StoredImageData, inspected: number | undefined): Promise<number | null> {
     const qemuFormat = QEMU_FORMATS[format];
+    if (!qemuFormat) return format === 'raw' ? stored.size : (inspected ?? null);
     const path = this.deps.data.localPath?.(stored.location);
-    if (!qemuFormat) return stored.size;
     if (!path) return inspected ?? null;
     const info = await qemuImgInfo(path, qemuFormat);
     // The inspector already refused these; qemu-img is a second opinion, never the only one.
