@@ -30,6 +30,8 @@ export interface KumoProcess {
 export interface StartOptions {
   dataDir: string;
   port?: number;
+  /** Image API port (default 0: the kernel picks one). */
+  imagePort?: number;
   /** Extra environment for the server. */
   env?: Record<string, string>;
   /** Extra node flags before the script (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
@@ -122,7 +124,7 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
     '--identity-port',
     String(port),
     '--image-port',
-    '0',
+    String(opts.imagePort ?? 0),
     '--log-level',
     'warn',
   ];
