@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ensureBuilt, freePort, readAdminOpenrc, startKumo } from '../identity/kumo-process.js';
 import { machineInfo, memoryOf } from '../lib/proc-stats.js';
@@ -86,25 +87,34 @@ async function main(): Promise<void> {
     const rssBefore = memoryOf(kumo.pid).rssMiB;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, memoryOf(kumo.pid).rssMiB)), 50);
-    const gen = chunks(SIZE);
-    const body = new ReadableStream<Uint8Array>({
-      pull(c) {
-        const n = gen.next();
-        if (n.done) c.close();
-        else c.enqueue(n.value);
-      },
-    });
     log('uploading');
+    // node:http with backpressure: the lightest client, so the server (not the client) is measured.
     const t0 = performance.now();
-    const up = await fetch(`${base}/v2/images/${id}/file`, {
-      method: 'PUT',
-      headers: { 'x-auth-token': tok, 'content-type': 'application/octet-stream' },
-      body,
-      duplex: 'half',
-    } as RequestInit);
+    const upStatus = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${base}/v2/images/${id}/file`, {
+        method: 'PUT',
+        headers: { 'x-auth-token': tok, 'content-type': 'application/octet-stream', 'content-length': String(SIZE) },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      const gen = chunks(SIZE);
+      const pump = (): void => {
+        for (let n = gen.next(); !n.done; n = gen.next()) {
+          if (!req.write(n.value)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end();
+      };
+      pump();
+    });
     const uploadS = (performance.now() - t0) / 1000;
     clearInterval(sampler);
-    if (up.status !== 204) throw new Error(`upload: ${up.status} ${await up.text()}`);
+    if (upStatus !== 204) throw new Error(`upload answered ${upStatus}`);
     const rssAfterUpload = memoryOf(kumo.pid).rssMiB;
 
     log('downloading');

@@ -104,12 +104,22 @@ describe('FilesystemStore', () => {
 
   it('rejects data shorter or longer than expectedSize with 400, leaving no file', async () => {
     const before = files();
-    await rejectsWith(store.add(key(), chunked(randomBytes(1000)), { maxSize: MiB, expectedSize: 1001 }), 'image_size_mismatch', 400);
-    await rejectsWith(
-      store.add(key(), chunked(randomBytes(3 * MiB)), { maxSize: 10 * MiB, expectedSize: 2 * MiB }),
-      'image_size_mismatch',
-      400,
+    await assert.rejects(store.add(key(), chunked(randomBytes(1000)), { maxSize: MiB, expectedSize: 1001 }), {
+      code: 'image_size_mismatch',
+      status: 400,
+      message: 'Image data of 1000 bytes is shorter than the expected 1001 bytes.',
+    });
+    let pulled = 0;
+    const long = Readable.from(
+      (function* () {
+        for (; pulled < 1024; pulled++) yield Buffer.alloc(65536, pulled);
+      })(),
     );
+    await assert.rejects(store.add(key(), long, { maxSize: 100 * MiB, expectedSize: 2 * MiB }), {
+      code: 'image_size_mismatch',
+      message: `Image data is longer than the expected ${2 * MiB} bytes.`,
+    });
+    assert.ok(pulled < 64, `stops reading at the excess, not at the end (read ${pulled} of 1024 chunks)`);
     assert.deepEqual(files(), before);
   });
 

@@ -42,8 +42,14 @@ interface Slot {
 export const imageTooLarge = (maxSize: number): KumoError =>
   new KumoError('image_too_large', 413, `Image exceeds the storage quota: the image data exceeds the allowed maximum of ${maxSize} bytes.`);
 
-const sizeMismatch = (received: string, expected: number): KumoError =>
-  new KumoError('image_size_mismatch', 400, `Image data size ${received} does not match the expected size of ${expected} bytes.`);
+const sizeMismatch = (expected: number, received?: number): KumoError =>
+  new KumoError(
+    'image_size_mismatch',
+    400,
+    received === undefined
+      ? `Image data is longer than the expected ${expected} bytes.`
+      : `Image data of ${received} bytes is shorter than the expected ${expected} bytes.`,
+  );
 
 /** The source ended with an error: typically the client went away mid-upload. */
 export class SourceStreamError extends KumoError {
@@ -102,7 +108,7 @@ class HashingWrite {
       }
       done = true;
       const { expectedSize } = this.#opts;
-      if (expectedSize !== undefined && this.#received !== expectedSize) throw sizeMismatch(`${this.#received} bytes`, expectedSize);
+      if (expectedSize !== undefined && this.#received !== expectedSize) throw sizeMismatch(expectedSize, this.#received);
       if (this.#fill > 0) this.#flush(true);
       await this.#writes;
       await this.#sync;
@@ -126,7 +132,7 @@ class HashingWrite {
     const { maxSize, expectedSize, observe } = this.#opts;
     this.#received += chunk.length;
     if (this.#received > maxSize) throw imageTooLarge(maxSize);
-    if (expectedSize !== undefined && this.#received > expectedSize) throw sizeMismatch('of more', expectedSize);
+    if (expectedSize !== undefined && this.#received > expectedSize) throw sizeMismatch(expectedSize);
     observe?.(chunk);
     let offset = 0;
     while (offset < chunk.length) {
