@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KumoConfig } from '../lib/config/config.js';
 import { KumoError, notFound } from '../lib/errors.js';
@@ -12,6 +13,7 @@ import { registerImageRoutes } from './api/image-routes.js';
 import { registerMetadefRoutes } from './api/metadef-routes.js';
 import { PATCH_TYPES } from './api/json-patch.js';
 import { createImageServices, type ImageServices } from './domain/image-services.js';
+import { parseStoreList } from './domain/image-store-set.js';
 import { createMetadefServices } from './domain/metadef-services.js';
 import { IMAGE_POLICY } from './domain/policy-defaults.js';
 import { FilesystemStore } from './store/filesystem-store.js';
@@ -56,6 +58,7 @@ export async function createImageServer(config: KumoConfig, deps: ImageServerDep
       log: deps.logger.child({ service: 'image' }),
       dataStore: new FilesystemStore({ dir: config.image.storeDir }),
       stagingStore: new FilesystemStore({ dir: config.image.stagingDir }),
+      namedStores: parseStoreList(config.image.stores).map((s) => ({ ...s, data: new FilesystemStore({ dir: join(config.image.storeDir, s.id) }) })),
     });
     const app = createServiceApp({
       name: 'image',

@@ -122,8 +122,14 @@ const image: ServiceProfile = {
   fullTitle: 'Full image v2 API suite (admin included)',
   httpImage: true,
   // 80 and 443 stay allowed (Glance's defaults) so a bad URL fails in the download, as Tempest expects, not in filtering.
-  cloudEnv: ({ httpImage }): Record<string, string> =>
-    httpImage ? { KUMO_IMAGE_WEB_DOWNLOAD_ALLOWED_PORTS: `80,443,${httpImage.port}` } : {},
+  // Two file stores: the multiple-store tests (info/stores, copy-image) run instead of skipping.
+  cloudEnv: ({ httpImage }): Record<string, string> => ({
+    KUMO_IMAGE_STORES: 'fast:file,slow:file',
+    KUMO_IMAGE_CACHE_ENABLED: 'true',
+    // The locations API (ImageLocationsTest): http_image is on an allowed port, so it can be a location.
+    KUMO_IMAGE_SHOW_MULTIPLE_LOCATIONS: 'true',
+    ...(httpImage ? { KUMO_IMAGE_WEB_DOWNLOAD_ALLOWED_PORTS: `80,443,${httpImage.port}` } : {}),
+  }),
   configure: async ({ cloud, token, httpImage }) => {
     const base = new URL(cloud.endpoints.image as string).origin;
     const p = await probeImage(base, token);
@@ -134,8 +140,8 @@ const image: ServiceProfile = {
       import_image: p.importMethods.length > 0,
       // Kumo reserves os_glance_* as Glance does since Wallaby (403 on create and PATCH); not probeable read-only.
       os_glance_reserved: true,
-      // The locations API (show_multiple_locations, an http store) is not served.
-      manage_locations: false,
+      // The locations API: the cloud env sets image.show_multiple_locations.
+      manage_locations: true,
     };
     const overrides: ConfSections = {
       service_available: { glance: true },

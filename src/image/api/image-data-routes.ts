@@ -58,7 +58,9 @@ export function registerImageDataRoutes(app: FastifyInstance, svc: ImageServices
   app.put('/v2/images/:image_id/file', { schema: { params: IdParam } }, async (req, reply) => {
     enforce(policy, req, 'upload_image');
     const { image_id } = req.params as { image_id: string };
-    return receiving(req, reply, () => data.upload(callerOf(policy, req), image_id, bodyStream(req), contentLength(req)));
+    const store = req.headers['x-image-meta-store'];
+    const storeId = typeof store === 'string' && store !== '' ? store : undefined;
+    return receiving(req, reply, () => data.upload(callerOf(policy, req), image_id, bodyStream(req), contentLength(req), storeId));
   });
 
   app.put('/v2/images/:image_id/stage', { schema: { params: IdParam } }, async (req, reply) => {

@@ -5,6 +5,9 @@ const time = (t: string): string => isoSeconds(new Date(t));
 
 /** An image as Glance v2 renders it: base attributes, then its free-form properties at the top level. */
 export function imageView(i: Image): Record<string, unknown> {
+  // `locations` is set only where the deployment shows them (show_multiple_locations); direct_url is the first.
+  const locations =
+    i.locations === undefined ? {} : { locations: i.locations, ...(i.locations[0] ? { direct_url: i.locations[0].url } : {}) };
   return {
     ...i.properties,
     id: i.id,
@@ -29,6 +32,7 @@ export function imageView(i: Image): Record<string, unknown> {
     self: `/v2/images/${i.id}`,
     file: `/v2/images/${i.id}/file`,
     schema: '/v2/schemas/image',
+    ...locations,
   };
 }
 

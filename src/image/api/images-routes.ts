@@ -2,8 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../lib/errors.js';
 import type { ImageServices } from '../domain/image-services.js';
-import { IMPORT_METHODS } from '../domain/image-data-service.js';
-import { imageView } from './image-views.js';
+import { imageViewOf, imageViews } from './store-views.js';
 import { parseImagePatch } from './json-patch.js';
 import { parseImageListQuery } from './list-query.js';
 import { callerOf, enforce } from './route-helpers.js';
@@ -23,7 +22,7 @@ function nextLink(req: FastifyRequest, lastId: string): string {
 
 /** /v2/images and /v2/images/{id}, with deactivate/reactivate. */
 export function registerImagesRoutes(app: FastifyInstance, svc: ImageServices): void {
-  const { policy, images, config } = svc;
+  const { policy, images, config, data, stores } = svc;
 
   app.get('/v2/images', async (req) => {
     enforce(policy, req, 'get_images');
@@ -32,7 +31,7 @@ export function registerImagesRoutes(app: FastifyInstance, svc: ImageServices): 
       maxLimit: config.apiLimitMax,
     });
     const list = await images.list(callerOf(policy, req), q);
-    const body: Record<string, unknown> = { images: list.map(imageView), first: '/v2/images', schema: '/v2/schemas/images' };
+    const body: Record<string, unknown> = { images: await imageViews(svc, list), first: '/v2/images', schema: '/v2/schemas/images' };
     const last = list[list.length - 1];
     if (last && list.length === q.limit) body.next = nextLink(req, last.id);
     return body;
@@ -43,24 +42,25 @@ export function registerImagesRoutes(app: FastifyInstance, svc: ImageServices): 
     const body = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Request body must be a JSON object.');
     const image = await images.create(callerOf(policy, req), body as Record<string, unknown>);
+    if (stores) reply.header('openstack-image-store-ids', stores.stores.map((s) => s.id).join(','));
     return reply
       .code(201)
       .header('location', `/v2/images/${image.id}`)
-      .header('openstack-image-import-methods', IMPORT_METHODS.join(','))
-      .send(imageView(image));
+      .header('openstack-image-import-methods', data.importMethods().join(','))
+      .send(await imageViewOf(svc, image));
   });
 
   app.get('/v2/images/:image_id', { schema: { params: IdParam } }, async (req) => {
     enforce(policy, req, 'get_image');
     const { image_id } = req.params as { image_id: string };
-    return imageView(await images.get(callerOf(policy, req), image_id));
+    return imageViewOf(svc, await images.get(callerOf(policy, req), image_id));
   });
 
   app.patch('/v2/images/:image_id', { schema: { params: IdParam } }, async (req) => {
     enforce(policy, req, 'modify_image');
     const { image_id } = req.params as { image_id: string };
     const changes = parseImagePatch(req.headers['content-type'], req.body);
-    return imageView(await images.update(callerOf(policy, req), image_id, changes));
+    return imageViewOf(svc, await images.update(callerOf(policy, req), image_id, changes));
   });
 
   app.delete('/v2/images/:image_id', { schema: { params: IdParam } }, async (req, reply) => {

@@ -6,15 +6,21 @@ export const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'app
 
 const OPS = ['add', 'replace', 'remove'] as const;
 
-/** One path segment of a JSON pointer, unescaped (`~1` is '/', `~0` is '~'). */
-function attribute(path: unknown): string {
+/** Unescapes one JSON-pointer segment (`~1` is '/', `~0` is '~'). */
+function unescape(p: string, path: string): string {
+  if (p === '' || /~[^01]|~$/.test(p)) throw badRequest(`Invalid JSON pointer for this resource: '${path}'`, 'invalid_pointer');
+  return p.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** The attribute a path names; only `/locations/<n>` and `/locations/-` have a second segment (a position). */
+function pointer(path: unknown): Pick<ImageChange, 'attr' | 'index'> {
   if (typeof path !== 'string' || !path.startsWith('/'))
     throw badRequest(`Invalid JSON pointer for this resource: '${String(path)}'`, 'invalid_pointer');
   const parts = path.slice(1).split('/');
-  if (parts.length !== 1 || parts[0] === '') throw badRequest(`Invalid JSON pointer for this resource: '${path}'`, 'invalid_pointer');
-  const p = parts[0] as string;
-  if (/~[^01]|~$/.test(p)) throw badRequest(`Invalid JSON pointer for this resource: '${path}'`, 'invalid_pointer');
-  return p.replace(/~1/g, '/').replace(/~0/g, '~');
+  const attr = unescape(parts[0] as string, path);
+  if (parts.length === 1) return { attr };
+  if (parts.length === 2 && attr === 'locations' && /^(\d+|-)$/.test(parts[1] as string)) return { attr, index: parts[1] as string };
+  throw badRequest(`Invalid JSON pointer for this resource: '${path}'`, 'invalid_pointer');
 }
 
 /**
@@ -49,7 +55,7 @@ export function parseImagePatch(contentType: string | undefined, body: unknown):
     }
     const allowed = new Set(v20 ? [op, 'value'] : ['op', 'path', 'value']);
     for (const k of Object.keys(o)) if (!allowed.has(k)) throw badRequest(`Operation objects must not contain '${k}'.`, 'invalid_patch');
-    const change: ImageChange = { op: op as ImageChange['op'], attr: attribute(path) };
+    const change: ImageChange = { op: op as ImageChange['op'], ...pointer(path) };
     if (op === 'remove') {
       if ('value' in o) throw badRequest('Operation "remove" must not carry a value.', 'invalid_patch');
     } else {

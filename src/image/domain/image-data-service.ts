@@ -7,7 +7,9 @@ import type { ImageStore } from '../store/image-store.js';
 import type { ImageDataStore, StoredImageData } from '../store/image-data-store.js';
 import { inspectFormat } from './format-inspector.js';
 import type { ImageQuotas } from './image-quotas.js';
+import type { ImageLocationService } from './image-location-service.js';
 import type { ImageService } from './image-service.js';
+import type { ImageStoreSet, NamedStore } from './image-store-set.js';
 import type { Caller, DiskFormat, Image, ImageStatus } from './models.js';
 import { fetchForImport, type WebDownloadRules } from './web-download.js';
 
@@ -19,6 +21,17 @@ export interface ImageDataServiceDeps {
   quotas: ImageQuotas;
   webDownload: WebDownloadRules;
   log: Logger;
+  /** Several stores (`image.stores`); absent with a single store, which is then `data`. */
+  stores?: ImageStoreSet;
+  /** Data of images that only have external (http) locations. */
+  external?: Pick<ImageLocationService, 'opener'>;
+}
+
+/** Where an import puts the data, with several stores (Glance's import body). */
+export interface ImportTargets {
+  stores?: string[];
+  allStores?: boolean;
+  allStoresMustSucceed?: boolean;
 }
 
 /** What a download sends. */
@@ -31,6 +44,13 @@ export interface ImageDownload {
 }
 
 export const IMPORT_METHODS = ['glance-direct', 'web-download'] as const;
+/** Copies an active image into more stores; offered only with several stores. */
+export const COPY_IMAGE = 'copy-image';
+/** Set by the service during imports to several stores (reserved to users: `os_glance` prefix). */
+const IMPORTING = 'os_glance_importing_to_stores';
+const FAILED = 'os_glance_failed_import';
+const idsOf = (stores: NamedStore[]): string => stores.map((s) => s.id).join(',');
+const splitIds = (v: string | undefined): string[] => (v ? v.split(',').filter(Boolean) : []);
 
 /** qemu-img's name of each disk format whose virtual size is not simply the byte count. */
 const QEMU_FORMATS: Partial<Record<DiskFormat, string>> = {
@@ -53,14 +73,20 @@ export class ImageDataService {
 
   constructor(private readonly deps: ImageDataServiceDeps) {}
 
-  /** `PUT /v2/images/{id}/file`. */
-  async upload(caller: Caller, id: string, body: Readable, contentLength?: number): Promise<void> {
+  /** Import methods offered: `copy-image` needs several stores. */
+  importMethods(): string[] {
+    return this.deps.stores ? [...IMPORT_METHODS, COPY_IMAGE] : [...IMPORT_METHODS];
+  }
+
+  /** `PUT /v2/images/{id}/file`; `storeId` (`X-Image-Meta-Store`) counts only with several stores. */
+  async upload(caller: Caller, id: string, body: Readable, contentLength?: number, storeId?: string): Promise<void> {
     const image = await this.deps.images.getMutable(caller, id);
     requireFormats(image);
+    const target = this.deps.stores?.pick(storeId);
     await this.#transition(image, ['queued'], 'saving');
     try {
       const max = await this.deps.quotas.maxUploadSize(image.owner, false);
-      await this.#storeActive(image, body, max, contentLength, 'saving');
+      await this.#storeActive(image, body, max, contentLength, 'saving', target);
     } catch (e) {
       await this.#restore(image.id, 'saving', 'queued');
       throw e;
@@ -92,16 +118,22 @@ export class ImageDataService {
   }
 
   /** `POST /v2/images/{id}/import`: accepted at once, done in the background. */
-  async import(caller: Caller, id: string, method: { name: string; uri?: string }): Promise<void> {
+  async import(caller: Caller, id: string, method: { name: string; uri?: string }, opts: ImportTargets = {}): Promise<void> {
     const image = await this.deps.images.getMutable(caller, id);
+    const set = this.deps.stores;
+    if (method.name === COPY_IMAGE && set) return this.#copyImage(image, set, opts);
     requireFormats(image);
+    const targets = set?.targets(opts.stores, opts.allStores === true);
+    const mustSucceed = opts.allStoresMustSucceed !== false;
+    // Saved with the status change below, so a client sees them as soon as the import is accepted.
+    if (targets) Object.assign(image.properties, { [IMPORTING]: idsOf(targets), [FAILED]: '' });
     if (method.name === 'glance-direct') {
       if (image.status !== 'uploading' || image.stagedLocation === null) {
         throw conflict(`Image needs to be staged before 'glance-direct' method can be used`, 'image_not_staged');
       }
       await this.#transition(image, ['uploading'], 'importing');
       const staged = image.stagedLocation;
-      this.#background(image, async () => this.deps.staging.get(staged), staged);
+      this.#background(image, async () => this.deps.staging.get(staged), staged, targets, mustSucceed);
       return;
     }
     if (method.name === 'web-download') {
@@ -110,36 +142,122 @@ export class ImageDataService {
       if (image.status !== 'queued')
         throw conflict(`Image status '${image.status}' is not 'queued': web-download needs a new image.`, 'bad_status');
       await this.#transition(image, ['queued'], 'importing');
-      this.#background(image, () => fetchForImport(url, this.deps.webDownload, this.#abort.signal), null);
+      this.#background(image, () => fetchForImport(url, this.deps.webDownload, this.#abort.signal), null, targets, mustSucceed);
       return;
     }
-    throw badRequest(`Import method '${method.name}' is not one of ${IMPORT_METHODS.join(', ')}.`, 'invalid_import_method');
+    throw badRequest(`Import method '${method.name}' is not one of ${this.importMethods().join(', ')}.`, 'invalid_import_method');
   }
 
-  #background(image: Image, open: () => Promise<Readable>, staged: string | null): void {
-    const task = (async () => {
+  /**
+   * The data goes to the first target store, which makes the image active;
+   * the other targets then get copies of it, each reported done or failed in
+   * the image's os_glance_* properties as it finishes.
+   */
+  #background(image: Image, open: () => Promise<Readable>, staged: string | null, targets: NamedStore[] | undefined, mustSucceed: boolean): void {
+    this.#track(async () => {
       try {
         const max = await this.deps.quotas.maxUploadSize(image.owner, false);
-        await this.#storeActive(image, await open(), max, undefined, 'importing');
+        const first = targets?.[0];
+        const rest = targets?.slice(1) ?? [];
+        await this.#storeActive(image, await open(), max, undefined, 'importing', first);
+        if (first) await this.#progress(image.id, first.id, true);
+        for (const t of rest) {
+          if (!(await this.#copyTo(image.id, t)) && mustSucceed) break;
+        }
       } catch (e) {
         this.deps.log.warn({ err: e, imageId: image.id }, 'image import failed');
-        await this.#restore(image.id, 'importing', 'queued').catch(() => undefined);
+        const props = targets && { [IMPORTING]: '', [FAILED]: idsOf(targets) };
+        await this.#restore(image.id, 'importing', 'queued', props).catch(() => undefined);
       } finally {
         if (staged !== null) await this.deps.staging.delete(staged).catch(() => undefined);
       }
-    })();
+    });
+  }
+
+  #track(work: () => Promise<void>): void {
+    const task = work();
     this.#tasks.add(task);
     void task.finally(() => this.#tasks.delete(task));
   }
 
-  /** Streams into the store, checks the content, and makes the image active. */
-  async #storeActive(image: Image, body: Readable, maxSize: number, contentLength: number | undefined, from: ImageStatus): Promise<void> {
+  /** `copy-image`: an active image's data into more stores; stores already holding it are skipped. */
+  async #copyImage(image: Image, set: ImageStoreSet, opts: ImportTargets): Promise<void> {
+    if (image.status !== 'active') {
+      throw conflict(`Image status '${image.status}' is not 'active': copy-image needs an active image.`, 'bad_status');
+    }
+    if (splitIds(image.properties[IMPORTING]).length > 0) throw conflict('Image is already being imported to stores.', 'import_in_progress');
+    const held = new Set((await set.storeIdsOf([image.id])).get(image.id) ?? []);
+    const targets = set.targets(opts.stores, opts.allStores === true).filter((s) => !held.has(s.id));
+    const next = { ...image, properties: { ...image.properties, [IMPORTING]: idsOf(targets), [FAILED]: '' }, updatedAt: dbTime() };
+    if (!(await this.deps.store.save(next, ['active']))) throw conflict('The image changed concurrently; retry.', 'image_changed');
+    this.#track(async () => {
+      for (const t of targets) {
+        if (!(await this.#copyTo(image.id, t)) && opts.allStoresMustSucceed === true) break;
+      }
+    });
+  }
+
+  /** Copies an image's data from a store holding it into `target`; false (and logged) on failure. */
+  async #copyTo(id: string, target: NamedStore): Promise<boolean> {
+    const set = this.deps.stores;
+    let ok = false;
+    try {
+      const image = await this.deps.store.get(id);
+      const source = set && (await set.copiesOf([id])).get(id)?.[0];
+      if (!set || !image || image.size === null || !source || !['active', 'deactivated'].includes(image.status)) throw gone(id);
+      const body = await set.pick(source.storeId).data.get(source.location);
+      const stored = await target.data.add(id, body, { maxSize: image.size, expectedSize: image.size });
+      if (stored.checksum !== image.checksum) {
+        await target.data.delete(stored.location);
+        throw new KumoError('checksum_mismatch', 500, `Copy of image ${id} to store ${target.id} does not match its checksum.`);
+      }
+      await set.record(id, target.id, stored.location);
+      // A delete that ran during the copy could not see this copy: clean up after it.
+      const now = await this.deps.store.get(id);
+      if (!now || now.status === 'deleted') {
+        await target.data.delete(stored.location);
+        await set.forget(id, target.id);
+        throw gone(id);
+      }
+      ok = true;
+    } catch (e) {
+      this.deps.log.warn({ err: e, imageId: id, store: target.id }, 'copy of image data to a store failed');
+    }
+    await this.#progress(id, target.id, ok).catch(() => undefined);
+    return ok;
+  }
+
+  /** Moves a store out of os_glance_importing_to_stores, into os_glance_failed_import on failure. */
+  async #progress(id: string, storeId: string, ok: boolean): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cur = await this.deps.store.get(id);
+      if (!cur || cur.status === 'deleted') return;
+      const importing = splitIds(cur.properties[IMPORTING]).filter((s) => s !== storeId);
+      const failed = splitIds(cur.properties[FAILED]);
+      if (!ok && !failed.includes(storeId)) failed.push(storeId);
+      const properties = { ...cur.properties, [IMPORTING]: importing.join(','), [FAILED]: failed.join(',') };
+      if (await this.deps.store.save({ ...cur, properties, updatedAt: dbTime() }, [cur.status])) return;
+    }
+  }
+
+  /** Streams into the store (`target` with several stores), checks the content, and makes the image active. */
+  async #storeActive(
+    image: Image,
+    body: Readable,
+    maxSize: number,
+    contentLength: number | undefined,
+    from: ImageStatus,
+    target?: NamedStore,
+  ): Promise<void> {
     const declared = image.diskFormat as DiskFormat;
     // As Glance: content must match disk_format only in a bare container (others wrap the disk);
     // content QEMU would follow to host files is refused in every container.
     const inspector = inspectFormat(declared, { requireMatch: image.containerFormat === 'bare' });
-    const stored = await this.deps.data.add(image.id, body, { maxSize, expectedSize: contentLength, observe: (c) => inspector.feed(c) });
+    const dest = target?.data ?? this.deps.data;
+    const stored = await dest.add(image.id, body, { maxSize, expectedSize: contentLength, observe: (c) => inspector.feed(c) });
     try {
+      // Recorded before the image turns active, so it never shows active without its store.
+      if (target) await this.deps.stores?.record(image.id, target.id, stored.location);
       const result = inspector.finish();
       const virtualSize =
         result.format === declared || declared === 'raw' ? await this.#virtualSize(declared, stored, result.virtualSize) : null;
@@ -160,7 +278,8 @@ export class ImageDataService {
       };
       if (!(await this.deps.store.save(active, [from]))) throw gone(image.id);
     } catch (e) {
-      await this.deps.data.delete(stored.location);
+      await dest.delete(stored.location);
+      if (target) await this.deps.stores?.forget(image.id, target.id);
       throw e;
     }
   }
@@ -190,10 +309,11 @@ export class ImageDataService {
   }
 
   /** Puts a failed upload back where it started, unless something else (a delete) moved it on. */
-  async #restore(id: string, from: ImageStatus, to: ImageStatus): Promise<void> {
+  async #restore(id: string, from: ImageStatus, to: ImageStatus, props?: Record<string, string>): Promise<void> {
     const current = await this.deps.store.get(id);
     if (!current || current.status !== from) return;
-    await this.deps.store.save({ ...current, status: to, stagedLocation: null, stagedSize: null, updatedAt: dbTime() }, [from]);
+    const properties = { ...current.properties, ...props };
+    await this.deps.store.save({ ...current, properties, status: to, stagedLocation: null, stagedSize: null, updatedAt: dbTime() }, [from]);
   }
 
   /** `GET /v2/images/{id}/file`; undefined when the image has no data (Glance's 204). */
@@ -202,16 +322,39 @@ export class ImageDataService {
     if (image.status === 'deactivated' && !caller.isAdmin) {
       throw forbidden('The requested image has been deactivated. Image data download is forbidden.', 'image_deactivated');
     }
-    if (image.location === null || image.size === null || !['active', 'deactivated'].includes(image.status)) return undefined;
+    const external = image.location === null ? await this.deps.external?.opener(image) : undefined;
+    if ((image.location === null && !external) || image.size === null || !['active', 'deactivated'].includes(image.status))
+      return undefined;
+    const location = image.location;
+    const open = (r?: { start: number; end: number }): Promise<Readable> =>
+      external ? external(r) : this.#open(image.id, location as string, r);
     if (range) {
       const end = Math.min(range.end ?? image.size - 1, image.size - 1);
       if (range.start >= image.size || range.start > end) {
         throw new KumoError('range_not_satisfiable', 416, 'Requested range not satisfiable', { 'content-range': `bytes */${image.size}` });
       }
-      const stream = await this.deps.data.get(image.location, { start: range.start, end });
+      const stream = await open({ start: range.start, end });
       return { stream, size: image.size, checksum: image.checksum, range: { start: range.start, end } };
     }
-    return { stream: await this.deps.data.get(image.location), size: image.size, checksum: image.checksum };
+    return { stream: await open(), size: image.size, checksum: image.checksum };
+  }
+
+  /** Image data from the single store, or from the first of several stores that still has it. */
+  async #open(id: string, location: string, range?: { start: number; end: number }): Promise<Readable> {
+    const set = this.deps.stores;
+    if (!set) return this.deps.data.get(location, range);
+    let failure: unknown;
+    for (const c of (await set.copiesOf([id])).get(id) ?? []) {
+      const store = set.stores.find((s) => s.id === c.storeId);
+      if (!store) continue;
+      try {
+        return await store.data.get(c.location, range);
+      } catch (e) {
+        failure = e;
+      }
+    }
+    if (failure) throw failure;
+    return set.get(location, range);
   }
 
   /** Stops background imports (they leave their images queued) and waits for them. */

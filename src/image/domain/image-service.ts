@@ -15,12 +15,15 @@ import {
   type Image,
   type ImageListQuery,
 } from './models.js';
+import type { ImageLocationService } from './image-location-service.js';
 import type { ImageQuotas } from './image-quotas.js';
 
 /** One change of a JSON-patch update, with the path reduced to the attribute name. */
 export interface ImageChange {
   op: 'add' | 'replace' | 'remove';
   attr: string;
+  /** The position of a `/locations/<n>` or `/locations/-` path. */
+  index?: string;
   value?: unknown;
 }
 
@@ -30,6 +33,8 @@ export interface ImageServiceDeps {
   data: ImageDataStore;
   staging: ImageDataStore;
   quotas: ImageQuotas;
+  /** The locations API; without it `locations` stays reserved. */
+  locations?: ImageLocationService;
 }
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -44,6 +49,7 @@ export class ImageService {
     if (!image || image.status === 'deleted' || !(await this.canSee(caller, image))) {
       throw notFound(`No image found with ID ${id}`, 'image_not_found');
     }
+    await this.deps.locations?.decorate([image]);
     return image;
   }
 
@@ -69,7 +75,9 @@ export class ImageService {
   async list(caller: Caller, q: ImageListQuery): Promise<Image[]> {
     const { ids, markerFound } = await this.deps.images.listIds(q, { admin: caller.isAdmin, projectId: caller.projectId });
     if (!markerFound) throw badRequest(`Invalid marker. Image ${q.marker ?? ''} could not be found.`, 'invalid_marker');
-    return this.deps.images.getMany(ids);
+    const images = await this.deps.images.getMany(ids);
+    await this.deps.locations?.decorate(images);
+    return images;
   }
 
   async create(caller: Caller, body: Record<string, unknown>): Promise<Image> {
@@ -117,6 +125,7 @@ export class ImageService {
     await this.deps.images.insert(image).catch((e: unknown) => {
       throw this.#duplicate(e, image.id);
     });
+    await this.deps.locations?.decorate([image]);
     return image;
   }
 
@@ -130,7 +139,13 @@ export class ImageService {
   async update(caller: Caller, id: string, changes: ImageChange[]): Promise<Image> {
     const image = await this.getMutable(caller, id);
     const before = image.status;
+    const shown = this.deps.locations?.shown ? this.deps.locations : undefined;
+    const locations = shown && changes.some((c) => c.attr === 'locations') ? await shown.edit(image) : undefined;
     for (const c of changes) {
+      if (c.attr === 'locations' && locations) {
+        await locations.apply(c);
+        continue;
+      }
       if (c.attr === 'tags' || BASE_ATTRIBUTES.has(c.attr) || RESERVED_ATTRIBUTES.has(c.attr)) {
         if (c.op === 'remove') {
           checkSettable(c.attr);
@@ -156,6 +171,8 @@ export class ImageService {
     if (!(await this.deps.images.save(image, [before]))) {
       throw conflict('The image changed while it was being updated; retry.', 'image_changed');
     }
+    if (locations) await locations.commit();
+    await this.deps.locations?.decorate([image]);
     return image;
   }
 
@@ -236,6 +253,7 @@ export class ImageService {
     if (!(await this.deps.images.save(image, [before])))
       throw conflict('The image changed while it was being deleted; retry.', 'image_changed');
     await this.deps.members.delete(id);
+    await this.deps.locations?.forget(id);
     // Data goes after the row: a crash in between leaves an orphan file, never an active image without data.
     if (location) await this.deps.data.delete(location);
     if (staged) await this.deps.staging.delete(staged);

@@ -40,6 +40,14 @@ export interface Image {
   tags: string[];
   /** Free-form properties, string values only (Glance's schema). */
   properties: Record<string, string>;
+  /** What `locations` shows; set by the service only where the deployment shows locations. */
+  locations?: ImageLocation[];
+}
+
+/** One location of an image's data, as Glance's locations API shows and takes it. */
+export interface ImageLocation {
+  url: string;
+  metadata: Record<string, unknown>;
 }
 
 export interface ImageMember {

@@ -54,7 +54,16 @@ export interface ImageMemberRow {
   updated_at: string;
 }
 
+/** One external location of an image, in `position` order; `metadata` is JSON. */
+export interface ImageLocationRow {
+  image_id: string;
+  position: number;
+  url: string;
+  metadata: string;
+}
+
 export interface ImageDB extends MetadefDB {
+  image_locations: ImageLocationRow;
   images: ImageRow;
   image_properties: ImagePropertyRow;
   image_tags: ImageTagRow;

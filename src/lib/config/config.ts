@@ -46,6 +46,10 @@ export interface ImageConfig {
   policyFile: string;
   webDownloadAllowedPorts: string;
   webDownloadDisallowedHosts: string;
+  showMultipleLocations: boolean;
+  stores: string;
+  defaultStore: string;
+  cacheEnabled: boolean;
 }
 
 export interface IdentityConfig {

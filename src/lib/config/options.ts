@@ -207,6 +207,25 @@ export const OPTIONS: readonly OptionDef[] = [
     doc: 'Comma-separated host names or addresses `web-download` must not fetch from.',
   },
   {
+    key: 'image.show_multiple_locations',
+    type: 'bool',
+    default: false,
+    doc: 'Glance `show_multiple_locations`: images show `locations` and `direct_url`, and owners may add http(s) locations (filtered like `web-download`).',
+  },
+  {
+    key: 'image.stores',
+    type: 'string',
+    default: '',
+    doc: 'Multiple stores (Glance `enabled_backends`): comma-separated `id:type` (type `file`), each under `<store_dir>/<id>`. Empty = one store in `store_dir`.',
+  },
+  { key: 'image.default_store', type: 'string', default: '', doc: 'Store of uploads that name none, with `image.stores`. Default: the first.' },
+  {
+    key: 'image.cache_enabled',
+    type: 'bool',
+    default: false,
+    doc: 'Serve the image cache API (`/v2/cache`, admin only); cached data is copied to `<store_dir>/cache`.',
+  },
+  {
     key: 'service_auth.url',
     type: 'string',
     default: '',
