@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KumoConfig } from '../lib/config/config.js';
@@ -9,9 +10,11 @@ import type { TokenValidator } from '../lib/http/auth-context.js';
 import type { Metrics } from '../lib/http/metrics.js';
 import type { Logger } from '../lib/log.js';
 import { PolicyEngine } from '../lib/policy/policy-engine.js';
+import { registerCacheRoutes } from './api/cache-routes.js';
 import { registerImageRoutes } from './api/image-routes.js';
 import { registerMetadefRoutes } from './api/metadef-routes.js';
 import { PATCH_TYPES } from './api/json-patch.js';
+import { ImageCache } from './domain/image-cache.js';
 import { createImageServices, type ImageServices } from './domain/image-services.js';
 import { parseStoreList } from './domain/image-store-set.js';
 import { createMetadefServices } from './domain/metadef-services.js';
@@ -58,7 +61,10 @@ export async function createImageServer(config: KumoConfig, deps: ImageServerDep
       log: deps.logger.child({ service: 'image' }),
       dataStore: new FilesystemStore({ dir: config.image.storeDir }),
       stagingStore: new FilesystemStore({ dir: config.image.stagingDir }),
-      namedStores: parseStoreList(config.image.stores).map((s) => ({ ...s, data: new FilesystemStore({ dir: join(config.image.storeDir, s.id) }) })),
+      namedStores: parseStoreList(config.image.stores).map((s) => ({
+        ...s,
+        data: new FilesystemStore({ dir: join(config.image.storeDir, s.id) }),
+      })),
     });
     const app = createServiceApp({
       name: 'image',
@@ -83,6 +89,20 @@ export async function createImageServer(config: KumoConfig, deps: ImageServerDep
       if (req.url.split('?')[0] === '/v2/images/') throw notFound('No image found with an empty ID', 'image_not_found');
     });
     registerImageRoutes(app, services);
+    let cache: ImageCache | undefined;
+    if (config.image.cacheEnabled) {
+      // The cache is this process's own (as Glance's is per node): what an earlier run left is stale.
+      const dir = join(config.image.storeDir, 'cache');
+      rmSync(dir, { recursive: true, force: true });
+      cache = new ImageCache({
+        images: services.images,
+        data: services.data,
+        store: new FilesystemStore({ dir }),
+        intervalMs: config.image.cachePrefetcherInterval * 1000,
+        log: deps.logger.child({ service: 'image' }),
+      });
+      registerCacheRoutes(app, policy, cache);
+    }
     registerMetadefRoutes(app, {
       policy,
       metadefs: createMetadefServices(database.db, { limitDefault: config.image.limitParamDefault, limitMax: config.image.apiLimitMax }),
@@ -93,6 +113,7 @@ export async function createImageServer(config: KumoConfig, deps: ImageServerDep
       database,
       async close() {
         await app.close();
+        await cache?.close();
         await services.data.close();
         await database.close();
       },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +21,8 @@ describe('image API: multiple stores', () => {
     assert.equal(r.status, 201, r.text);
     return r.body.id as string;
   };
-  const show = async (id: string): Promise<Record<string, unknown>> => (await h.request('GET', `/v2/images/${id}`, { token: alice.token })).body;
+  const show = async (id: string): Promise<Record<string, unknown>> =>
+    (await h.request('GET', `/v2/images/${id}`, { token: alice.token })).body;
   const until = async (id: string, done: (i: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
     for (let n = 0; n < 100; n++) {
       const i = await show(id);
@@ -45,7 +46,10 @@ describe('image API: multiple stores', () => {
 
   it('uploads to the default store or the one named by X-Image-Meta-Store; 400 for an unknown store', async () => {
     const a = await create();
-    assert.equal((await h.request('PUT', `/v2/images/${a}/file`, { token: alice.token, headers: OCTET, raw: randomBytes(100) })).status, 204);
+    assert.equal(
+      (await h.request('PUT', `/v2/images/${a}/file`, { token: alice.token, headers: OCTET, raw: randomBytes(100) })).status,
+      204,
+    );
     assert.equal((await show(a)).stores, 'slow');
     assert.ok(existsSync(file('slow', a)) && !existsSync(file('fast', a)));
     const b = await create();
@@ -53,7 +57,11 @@ describe('image API: multiple stores', () => {
     assert.equal((await h.request('PUT', `/v2/images/${b}/file`, { token: alice.token, headers, raw: randomBytes(100) })).status, 204);
     assert.equal((await show(b)).stores, 'fast');
     const c = await create();
-    const bad = await h.request('PUT', `/v2/images/${c}/file`, { token: alice.token, headers: { ...OCTET, 'x-image-meta-store': 'nope' }, raw: randomBytes(10) });
+    const bad = await h.request('PUT', `/v2/images/${c}/file`, {
+      token: alice.token,
+      headers: { ...OCTET, 'x-image-meta-store': 'nope' },
+      raw: randomBytes(10),
+    });
     assert.equal(bad.status, 400);
     assert.equal((await show(c)).status, 'queued');
     assert.equal((await show(c)).stores, undefined);
@@ -63,7 +71,10 @@ describe('image API: multiple stores', () => {
     const id = await create();
     const data = randomBytes(5000);
     assert.equal((await h.request('PUT', `/v2/images/${id}/stage`, { token: alice.token, headers: OCTET, raw: data })).status, 204);
-    const r = await h.request('POST', `/v2/images/${id}/import`, { token: alice.token, body: { method: { name: 'glance-direct' }, all_stores: true } });
+    const r = await h.request('POST', `/v2/images/${id}/import`, {
+      token: alice.token,
+      body: { method: { name: 'glance-direct' }, all_stores: true },
+    });
     assert.equal(r.status, 202, r.text);
     const img = await until(id, (i) => i.status === 'active' && i.stores === 'fast,slow');
     assert.equal(img.os_glance_importing_to_stores, '');
@@ -105,5 +116,44 @@ describe('image API: multiple stores', () => {
     assert.equal(patch.status, 403);
     const queued = await create();
     assert.equal((await h.request('POST', `/v2/images/${queued}/import`, { token: h.adminToken, body })).status, 409);
+  });
+});
+
+describe('image API: cache management (2.14)', () => {
+  let h: ImageHarness;
+  let alice: TestProject;
+  before(async () => {
+    h = await startImage({ env: { KUMO_IMAGE_CACHE_ENABLED: 'true', KUMO_IMAGE_CACHE_PREFETCHER_INTERVAL: '1' } });
+    alice = await h.project('alice');
+  });
+  after(() => h.close());
+
+  it('queues, prefetches, lists and clears; admin only; bad target 400', async () => {
+    const admin = h.adminToken;
+    assert.equal((await h.request('GET', '/v2/cache', { token: alice.token })).status, 403);
+    assert.equal((await h.request('PUT', `/v2/cache/${randomUUID()}`, { token: admin })).status, 404);
+    const create = await h.request('POST', '/v2/images', { token: alice.token, body: { disk_format: 'raw', container_format: 'bare' } });
+    const id = create.body.id as string;
+    assert.equal((await h.request('PUT', `/v2/cache/${id}`, { token: admin })).status, 400);
+    await h.request('PUT', `/v2/images/${id}/file`, { token: alice.token, headers: OCTET, raw: randomBytes(700) });
+    assert.equal((await h.request('PUT', `/v2/cache/${id}`, { token: admin })).status, 202);
+    assert.deepEqual((await h.request('GET', '/v2/cache', { token: admin })).body.queued_images, [id]);
+    let list: Record<string, unknown[]> = {};
+    for (let n = 0; n < 60; n++) {
+      list = (await h.request('GET', '/v2/cache', { token: admin })).body;
+      if (list.cached_images?.length) break;
+      await sleep(100);
+    }
+    assert.deepEqual(list.queued_images, []);
+    assert.equal((list.cached_images?.[0] as { image_id: string; size: number }).image_id, id);
+    assert.equal((list.cached_images?.[0] as { size: number }).size, 700);
+    assert.ok(existsSync(`${h.dataDir}/images/cache/${id}`));
+    assert.equal(
+      (await h.request('DELETE', '/v2/cache', { token: admin, headers: { 'x-image-cache-clear-target': 'invalid' } })).status,
+      400,
+    );
+    assert.equal((await h.request('DELETE', '/v2/cache', { token: admin })).status, 204);
+    assert.deepEqual((await h.request('GET', '/v2/cache', { token: admin })).body, { cached_images: [], queued_images: [] });
+    assert.ok(!existsSync(`${h.dataDir}/images/cache/${id}`));
   });
 });

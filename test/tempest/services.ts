@@ -126,6 +126,8 @@ const image: ServiceProfile = {
   cloudEnv: ({ httpImage }): Record<string, string> => ({
     KUMO_IMAGE_STORES: 'fast:file,slow:file',
     KUMO_IMAGE_CACHE_ENABLED: 'true',
+    // Tempest waits build_timeout (60 s) for a queued image to be cached; Glance's default run interval is 300 s.
+    KUMO_IMAGE_CACHE_PREFETCHER_INTERVAL: '5',
     // The locations API (ImageLocationsTest): http_image is on an allowed port, so it can be a location.
     KUMO_IMAGE_SHOW_MULTIPLE_LOCATIONS: 'true',
     ...(httpImage ? { KUMO_IMAGE_WEB_DOWNLOAD_ALLOWED_PORTS: `80,443,${httpImage.port}` } : {}),

@@ -46,7 +46,12 @@ export function registerImageImportRoutes(app: FastifyInstance, svc: ImageServic
   app.post('/v2/images/:image_id/import', { schema: { params: IdParam, body: ImportBody } }, async (req, reply) => {
     enforce(policy, req, 'add_import');
     const { image_id } = req.params as { image_id: string };
-    const body = req.body as { method: { name: string; uri?: string }; stores?: string[]; all_stores?: boolean; all_stores_must_succeed?: boolean };
+    const body = req.body as {
+      method: { name: string; uri?: string };
+      stores?: string[];
+      all_stores?: boolean;
+      all_stores_must_succeed?: boolean;
+    };
     await data.import(callerOf(policy, req), image_id, body.method, {
       stores: body.stores,
       allStores: body.all_stores,

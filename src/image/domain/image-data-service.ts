@@ -153,7 +153,13 @@ export class ImageDataService {
    * the other targets then get copies of it, each reported done or failed in
    * the image's os_glance_* properties as it finishes.
    */
-  #background(image: Image, open: () => Promise<Readable>, staged: string | null, targets: NamedStore[] | undefined, mustSucceed: boolean): void {
+  #background(
+    image: Image,
+    open: () => Promise<Readable>,
+    staged: string | null,
+    targets: NamedStore[] | undefined,
+    mustSucceed: boolean,
+  ): void {
     this.#track(async () => {
       try {
         const max = await this.deps.quotas.maxUploadSize(image.owner, false);
@@ -185,7 +191,8 @@ export class ImageDataService {
     if (image.status !== 'active') {
       throw conflict(`Image status '${image.status}' is not 'active': copy-image needs an active image.`, 'bad_status');
     }
-    if (splitIds(image.properties[IMPORTING]).length > 0) throw conflict('Image is already being imported to stores.', 'import_in_progress');
+    if (splitIds(image.properties[IMPORTING]).length > 0)
+      throw conflict('Image is already being imported to stores.', 'import_in_progress');
     const held = new Set((await set.storeIdsOf([image.id])).get(image.id) ?? []);
     const targets = set.targets(opts.stores, opts.allStores === true).filter((s) => !held.has(s.id));
     const next = { ...image, properties: { ...image.properties, [IMPORTING]: idsOf(targets), [FAILED]: '' }, updatedAt: dbTime() };

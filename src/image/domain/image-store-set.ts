@@ -18,7 +18,10 @@ const TAKEN = new Set(['staging', 'cache']);
 /** `fast:file,slow:file` → `[{id:'fast',type:'file'}, …]`; empty → none (a single store). */
 export function parseStoreList(spec: string): { id: string; type: 'file' }[] {
   const out: { id: string; type: 'file' }[] = [];
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [id = '', type = 'file', ...rest] = item.split(':');
     if (!STORE_ID.test(id) || TAKEN.has(id) || rest.length > 0) throw new Error(`image.stores: invalid store id in '${item}'`);
     if (type !== 'file') throw new Error(`image.stores: store '${id}' has type '${type}'; only 'file' is supported`);
@@ -56,7 +59,7 @@ export class ImageStoreSet implements ImageDataStore {
 
   /** Import targets: the named stores, every store, or the default one. */
   targets(ids: string[] | undefined, all: boolean): NamedStore[] {
-    if (ids !== undefined && all) throw badRequest('All_stores parameter can\'t be used with x-image-meta-store header or stores parameter');
+    if (ids !== undefined && all) throw badRequest("All_stores parameter can't be used with x-image-meta-store header or stores parameter");
     if (all) return [...this.stores];
     if (ids === undefined) return [this.defaultStore];
     if (ids.length === 0) throw badRequest('stores: at least one store is required.');

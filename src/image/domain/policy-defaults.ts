@@ -27,6 +27,7 @@ export const IMAGE_POLICY: Readonly<Record<string, string>> = {
   delete_image_tag: 'rule:member',
   stage_image: 'rule:member',
   add_import: 'rule:member',
+  manage_image_cache: 'rule:context_is_admin',
 
   get_members: 'rule:reader',
   get_member: 'rule:reader',

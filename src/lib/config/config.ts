@@ -50,6 +50,7 @@ export interface ImageConfig {
   stores: string;
   defaultStore: string;
   cacheEnabled: boolean;
+  cachePrefetcherInterval: number;
 }
 
 export interface IdentityConfig {

@@ -218,12 +218,24 @@ export const OPTIONS: readonly OptionDef[] = [
     default: '',
     doc: 'Multiple stores (Glance `enabled_backends`): comma-separated `id:type` (type `file`), each under `<store_dir>/<id>`. Empty = one store in `store_dir`.',
   },
-  { key: 'image.default_store', type: 'string', default: '', doc: 'Store of uploads that name none, with `image.stores`. Default: the first.' },
+  {
+    key: 'image.default_store',
+    type: 'string',
+    default: '',
+    doc: 'Store of uploads that name none, with `image.stores`. Default: the first.',
+  },
   {
     key: 'image.cache_enabled',
     type: 'bool',
     default: false,
     doc: 'Serve the image cache API (`/v2/cache`, admin only); cached data is copied to `<store_dir>/cache`.',
+  },
+  {
+    key: 'image.cache_prefetcher_interval',
+    type: 'int',
+    default: 300,
+    min: 1,
+    doc: 'Seconds between runs of the image cache prefetcher, which caches the images queued a full interval earlier.',
   },
   {
     key: 'service_auth.url',
