@@ -102,6 +102,8 @@ export async function createImageServer(config: KumoConfig, deps: ImageServerDep
         log: deps.logger.child({ service: 'image' }),
       });
       registerCacheRoutes(app, policy, cache);
+      const reader = cache;
+      services.data.useCache((id, range) => reader.read(id, range));
     }
     registerMetadefRoutes(app, {
       policy,

@@ -148,6 +148,12 @@ describe('image API: cache management (2.14)', () => {
     assert.equal((list.cached_images?.[0] as { image_id: string; size: number }).image_id, id);
     assert.equal((list.cached_images?.[0] as { size: number }).size, 700);
     assert.ok(existsSync(`${h.dataDir}/images/cache/${id}`));
+    // Downloads now come from the cache: each one is a hit.
+    const down = await h.request('GET', `/v2/images/${id}/file`, { token: alice.token });
+    assert.equal(down.status, 200);
+    assert.equal(down.bytes.length, 700);
+    const hits = (await h.request('GET', '/v2/cache', { token: admin })).body.cached_images[0].hits;
+    assert.equal(hits, 1);
     assert.equal(
       (await h.request('DELETE', '/v2/cache', { token: admin, headers: { 'x-image-cache-clear-target': 'invalid' } })).status,
       400,

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { badRequest } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { ImageDataStore } from '../store/image-data-store.js';
@@ -89,6 +90,21 @@ export class ImageCache {
       } catch (e) {
         this.deps.log.warn({ err: e, imageId: id }, 'caching image failed');
       }
+    }
+  }
+
+  /** The cached data of an image (a hit), or undefined; a cache file gone missing is evicted. */
+  async read(id: string, range?: { start: number; end: number }): Promise<Readable | undefined> {
+    const c = this.#cached.get(id);
+    if (!c) return undefined;
+    try {
+      const stream = await this.deps.store.get(c.location, range);
+      c.hits++;
+      c.lastAccessed = new Date();
+      return stream;
+    } catch {
+      await this.#evict(id);
+      return undefined;
     }
   }
 

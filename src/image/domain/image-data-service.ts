@@ -43,6 +43,9 @@ export interface ImageDownload {
   range?: { start: number; end: number };
 }
 
+/** Opens an image's data from a local cache; undefined when it is not cached. */
+export type CacheReader = (id: string, range?: { start: number; end: number }) => Promise<Readable | undefined>;
+
 export const IMPORT_METHODS = ['glance-direct', 'web-download'] as const;
 /** Copies an active image into more stores; offered only with several stores. */
 export const COPY_IMAGE = 'copy-image';
@@ -70,8 +73,14 @@ const QEMU_FORMATS: Partial<Record<DiskFormat, string>> = {
 export class ImageDataService {
   readonly #tasks = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  #cache: CacheReader | undefined;
 
   constructor(private readonly deps: ImageDataServiceDeps) {}
+
+  /** Downloads are served from this node's image cache when it holds the image. */
+  useCache(reader: CacheReader): void {
+    this.#cache = reader;
+  }
 
   /** Import methods offered: `copy-image` needs several stores. */
   importMethods(): string[] {
@@ -333,8 +342,8 @@ export class ImageDataService {
     if ((image.location === null && !external) || image.size === null || !['active', 'deactivated'].includes(image.status))
       return undefined;
     const location = image.location;
-    const open = (r?: { start: number; end: number }): Promise<Readable> =>
-      external ? external(r) : this.#open(image.id, location as string, r);
+    const open = async (r?: { start: number; end: number }): Promise<Readable> =>
+      (await this.#cache?.(image.id, r)) ?? (external ? external(r) : this.#open(image.id, location as string, r));
     if (range) {
       const end = Math.min(range.end ?? image.size - 1, image.size - 1);
       if (range.start >= image.size || range.start > end) {
