@@ -84,6 +84,9 @@ describe('image API: create, show, list, update, delete', () => {
     const bobList = await h.request('GET', '/v2/images', { token: bob.token });
     assert.ok(!bobList.body.images.some((i: { id: string }) => i.id === img.id));
     assert.equal((await h.request('GET', `/v2/images/${img.id}`)).status, 200);
+    const adminList = await h.request('GET', '/v2/images?limit=1000');
+    assert.equal(adminList.status, 200, adminList.text);
+    assert.ok(adminList.body.images.some((i: { id: string }) => i.id === img.id));
   });
 
   it('public images are visible to all and changeable only by their owner (admin)', async () => {

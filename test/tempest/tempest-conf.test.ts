@@ -64,6 +64,10 @@ describe('service profiles', () => {
     const env = SERVICES.image?.cloudEnv({
       httpImage: { url: 'http://127.0.0.1:4321/a', port: 4321, size: 1, hits: () => 0, close: async () => {} },
     });
-    assert.deepEqual(env, { KUMO_IMAGE_WEB_DOWNLOAD_ALLOWED_PORTS: '80,443,4321' });
+    assert.equal(env?.KUMO_IMAGE_WEB_DOWNLOAD_ALLOWED_PORTS, '80,443,4321');
+    // The features Tempest exercises beyond the defaults are switched on for the run.
+    assert.equal(env?.KUMO_IMAGE_SHOW_MULTIPLE_LOCATIONS, 'true');
+    assert.equal(env?.KUMO_IMAGE_CACHE_ENABLED, 'true');
+    assert.match(env?.KUMO_IMAGE_STORES ?? '', /^\w+:file,\w+:file$/);
   });
 });

@@ -207,12 +207,16 @@ async function writeChildren(tx: ImageKysely, image: Image): Promise<void> {
   }
 }
 
+// Literal conditions: drivers differ on binding booleans (better-sqlite3 refuses them).
+const ALWAYS = sql<SqlBool>`1 = 1`;
+const NEVER = sql<SqlBool>`1 = 0`;
+
 /** Glance's list visibility rules, as SQL. */
 function visibilityCondition(eb: Eb, q: ImageListQuery, scope: ListScope): Expression<SqlBool> {
   const vis = q.visibility;
-  const own = scope.projectId === null ? eb.val(false) : eb('owner', '=', scope.projectId);
+  const own = scope.projectId === null ? NEVER : eb('owner', '=', scope.projectId);
   const memberOf = (): Expression<SqlBool> => {
-    if (scope.projectId === null) return eb.val(false);
+    if (scope.projectId === null) return NEVER;
     let sub = eb
       .selectFrom('image_members')
       .select('image_id')
@@ -228,7 +232,7 @@ function visibilityCondition(eb: Eb, q: ImageListQuery, scope: ListScope): Expre
     if (vis === 'private') return eb.and([isVis, own]);
     return eb.or([eb.and([isVis, own]), memberOf()]);
   }
-  if (scope.admin) return eb.val(true);
+  if (scope.admin) return ALWAYS;
   const visible = [own, eb('visibility', '=', 'public'), memberOf()];
   if (vis === 'all') visible.push(eb('visibility', '=', 'community'));
   return eb.or(visible);

@@ -1,4 +1,4 @@
-import { MysqlAdapter, sql, type Kysely } from 'kysely';
+import { MysqlAdapter, sql, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
 
 /**
  * MySQL tables otherwise inherit the database's default collation, usually
@@ -14,4 +14,20 @@ export async function mysqlTableOptions(db: Kysely<unknown>): Promise<string | u
     db,
   );
   return `character set utf8mb4 collate ${rows[0]?.c ?? 'utf8mb4_bin'}`;
+}
+
+/** What every migration needs to create tables that behave alike on SQLite, MariaDB/MySQL and PostgreSQL. */
+export interface PortableSchema {
+  /** A text column as large as a request body may fill: MySQL's TEXT holds only 64 KiB. */
+  TEXT: RawBuilder<unknown> | 'text';
+  /** `db.schema.createTable` with MySQL's binary collation applied. */
+  createTable(name: string): CreateTableBuilder<string, never>;
+}
+
+export async function portableSchema(db: Kysely<unknown>): Promise<PortableSchema> {
+  const options = await mysqlTableOptions(db);
+  return {
+    TEXT: options ? sql`mediumtext` : 'text',
+    createTable: (name) => (options ? db.schema.createTable(name).modifyEnd(sql.raw(options)) : db.schema.createTable(name)),
+  };
 }

@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-import { mysqlTableOptions } from '../../../lib/db/mysql-table-options.js';
+import type { Kysely, Migration } from 'kysely';
+import { portableSchema } from '../../../lib/db/mysql-table-options.js';
 
 // Key columns are varchar(64) and names varchar(255) so MariaDB can index them under utf8mb4.
 const ID = 'varchar(64)';
@@ -8,11 +8,8 @@ const TIME = 'varchar(32)';
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
-    const options = await mysqlTableOptions(db);
-    // MySQL's TEXT holds only 64 KiB, less than a request body may carry; the others have no such limit.
-    const TEXT = options ? sql`mediumtext` : 'text';
+    const { TEXT, createTable } = await portableSchema(db);
     const s = db.schema;
-    const createTable = (name: string) => (options ? s.createTable(name).modifyEnd(sql.raw(options)) : s.createTable(name));
     await createTable('domains')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME, (c) => c.notNull().unique())

@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-import { mysqlTableOptions } from '../../../lib/db/mysql-table-options.js';
+import type { Kysely, Migration } from 'kysely';
+import { portableSchema } from '../../../lib/db/mysql-table-options.js';
 
 const ID = 'varchar(64)';
 const NAME = 'varchar(255)';
@@ -7,11 +7,8 @@ const TIME = 'varchar(32)';
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
-    const options = await mysqlTableOptions(db);
-    // MySQL's TEXT holds only 64 KiB; property values are bounded by the request body limit.
-    const TEXT = options ? sql`mediumtext` : 'text';
+    const { TEXT, createTable } = await portableSchema(db);
     const s = db.schema;
-    const createTable = (name: string) => (options ? s.createTable(name).modifyEnd(sql.raw(options)) : s.createTable(name));
     await createTable('images')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('name', NAME)

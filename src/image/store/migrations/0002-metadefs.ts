@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-import { mysqlTableOptions } from '../../../lib/db/mysql-table-options.js';
+import type { Kysely, Migration } from 'kysely';
+import { portableSchema } from '../../../lib/db/mysql-table-options.js';
 
 const ID = 'varchar(64)';
 /** Glance bounds every metadef name (namespace, object, property, tag, resource type, prefix) to 80. */
@@ -15,11 +15,8 @@ const SEEDED_RESOURCE_TYPES = ['OS::Glance::Image', 'OS::Cinder::Volume', 'OS::N
 
 export const metadefs: Migration = {
   async up(db: Kysely<unknown>) {
-    const options = await mysqlTableOptions(db);
-    // MySQL's TEXT holds only 64 KiB; definitions are bounded by the request body limit.
-    const TEXT = options ? sql`mediumtext` : 'text';
+    const { TEXT, createTable } = await portableSchema(db);
     const s = db.schema;
-    const createTable = (name: string) => (options ? s.createTable(name).modifyEnd(sql.raw(options)) : s.createTable(name));
     await createTable('metadef_namespaces')
       .addColumn('id', ID, (c) => c.primaryKey())
       .addColumn('namespace', NAME, (c) => c.notNull().unique())
