@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,22 @@ describe('FilesystemStore', () => {
 
   it('creates its directory 0700', () => {
     assert.equal(statSync(dir).mode & 0o777, 0o700);
+  });
+
+  it('sweeps partial files nobody wrote to for a day when it opens, and keeps fresh ones and data', async () => {
+    const sweepDir = join(root, 'sweep');
+    const first = new FilesystemStore({ dir: sweepDir, parallelHashing: false });
+    await first.close();
+    const stale = join(sweepDir, '.dead.abc.partial');
+    const fresh = join(sweepDir, '.live.def.partial');
+    const data = join(sweepDir, 'image-1');
+    for (const f of [stale, fresh, data]) writeFileSync(f, 'x');
+    const old = new Date(Date.now() - 25 * 3600 * 1000);
+    utimesSync(stale, old, old);
+    utimesSync(data, old, old);
+    const reopened = new FilesystemStore({ dir: sweepDir, parallelHashing: false });
+    await reopened.close();
+    assert.deepEqual(readdirSync(sweepDir).sort(), ['.live.def.partial', 'image-1']);
   });
 
   for (const [name, size, sizes] of [

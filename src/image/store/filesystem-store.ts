@@ -6,7 +6,7 @@
  * failed upload leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { link, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -20,7 +20,15 @@ export interface FilesystemStoreConfig {
   dir: string;
   /** Compute sha512 in a worker thread beside md5 (default true): ~1.5x upload throughput on 2 cores. */
   parallelHashing?: boolean;
+  /**
+   * `.partial` files not written to for this long are leftovers of a process
+   * that died mid-upload, removed when the store opens (default one day).
+   * Age, not ownership, decides: other processes may share the directory.
+   */
+  staleAfterMs?: number;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /** Image ids and similar: no separators, no dot-only names, nothing hidden. */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -34,6 +42,7 @@ export class FilesystemStore implements ImageDataStore {
     this.#dir = resolve(config.dir);
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     this.#sha512Worker = config.parallelHashing === false ? undefined : new HashWorker('sha512');
+    sweepStalePartials(this.#dir, config.staleAfterMs ?? DAY_MS);
   }
 
   async add(key: string, data: Readable, opts: AddOptions): Promise<StoredImageData> {
@@ -141,5 +150,19 @@ async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** Removes `.partial` files nobody has written to for `staleAfterMs`; a file another process removes first is no error. */
+function sweepStalePartials(dir: string, staleAfterMs: number): void {
+  const cutoff = Date.now() - staleAfterMs;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith('.') || !name.endsWith('.partial')) continue;
+    const path = join(dir, name);
+    try {
+      if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+    } catch {
+      // Gone already: published or swept by another process.
+    }
   }
 }
