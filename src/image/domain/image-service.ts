@@ -1,5 +1,6 @@
 import { KumoError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
 import { newUuid } from '../../lib/ids.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { dbTime } from '../../lib/time.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { MemberStore } from '../store/member-store.js';
@@ -112,7 +113,7 @@ export class ImageService {
     if (body.id !== undefined) {
       if (typeof body.id !== 'string' || !UUID.test(body.id)) throw badRequest('id: must be a valid UUID.');
       image.id = body.id;
-      if (await this.deps.images.get(body.id)) throw conflict(`Image with identifier ${body.id} already exists!`, 'image_exists');
+      if (await this.deps.images.get(body.id)) throw imageExists(body.id);
     }
     for (const [key, value] of Object.entries(body)) {
       if (key !== 'id') this.#set(caller, image, key, value, true);
@@ -122,18 +123,10 @@ export class ImageService {
     }
     this.deps.quotas.checkImageLimits(image);
     if (image.owner !== null) await this.deps.quotas.checkImageCount(image.owner);
-    await this.deps.images.insert(image).catch((e: unknown) => {
-      throw this.#duplicate(e, image.id);
-    });
+    // The check above gives the 409 its precedence; this one closes the race with a concurrent create.
+    await failOnDuplicate(this.deps.images.insert(image), () => imageExists(image.id));
     await this.deps.locations?.decorate([image]);
     return image;
-  }
-
-  #duplicate(e: unknown, id: string): unknown {
-    const code = (e as { code?: string; errno?: number }).code ?? '';
-    return /UNIQUE|PRIMARYKEY|ER_DUP_ENTRY|23505/.test(code) || (e as { errno?: number }).errno === 1062
-      ? conflict(`Image with identifier ${id} already exists!`, 'image_exists')
-      : e;
   }
 
   async update(caller: Caller, id: string, changes: ImageChange[]): Promise<Image> {
@@ -298,6 +291,8 @@ export class ImageService {
     await this.deps.images.save(image);
   }
 }
+
+const imageExists = (id: string): KumoError => conflict(`Image with identifier ${id} already exists!`, 'image_exists');
 
 /** 403 for attributes no client may set, as Glance answers. */
 function checkSettable(key: string): void {

@@ -1,4 +1,5 @@
 import { badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
+import { failOnDuplicate } from '../../lib/db/database.js';
 import { dbTime } from '../../lib/time.js';
 import type { MemberStore } from '../store/member-store.js';
 import type { ImageService } from './image-service.js';
@@ -37,17 +38,12 @@ export class MemberService {
     if (!this.images.owns(caller, image)) throw forbidden('You are not permitted to add members to this image.', 'not_owner');
     if (image.visibility !== 'shared') throw forbidden(`Only shared images have members.`, 'not_shared');
     if (memberId.length === 0 || memberId.length > 255) throw badRequest('member: must be 1 to 255 characters.');
-    if (await this.members.get(imageId, memberId)) {
-      throw conflict(`Member ${memberId} already exists for image ${imageId}.`, 'member_exists');
-    }
+    const exists = (): Error => conflict(`Member ${memberId} already exists for image ${imageId}.`, 'member_exists');
+    if (await this.members.get(imageId, memberId)) throw exists();
     this.quotas.checkMemberCount(await this.members.count(imageId));
     const now = dbTime();
     const m: ImageMember = { imageId, memberId, status: 'pending', createdAt: now, updatedAt: now };
-    await this.members.insert(m).catch((e: unknown) => {
-      throw /UNIQUE|PRIMARY|DUP|23505/.test(String((e as { code?: string }).code))
-        ? conflict(`Member ${memberId} already exists.`, 'member_exists')
-        : e;
-    });
+    await failOnDuplicate(this.members.insert(m), exists);
     return m;
   }
 
