@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KumoError, badRequest } from '../../lib/errors.js';
+import type { ByteRange } from '../domain/image-data-service.js';
 import type { ImageServices } from '../domain/image-services.js';
 import { callerOf, enforce } from './route-helpers.js';
 
@@ -25,7 +26,7 @@ export function bodyStream(req: FastifyRequest): Readable {
 }
 
 /** `Range: bytes=a-b`, `bytes=a-` or `bytes=-n` (one range; Glance serves no multipart ranges). */
-function parseRange(header: string | undefined): { start: number; end?: number } | { suffix: number } | undefined {
+function parseRange(header: string | undefined): ByteRange | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) throw new KumoError('range_not_satisfiable', 416, `Invalid Range header: ${header}`);
@@ -53,7 +54,7 @@ async function receiving(req: FastifyRequest, reply: FastifyReply, work: () => P
 
 /** /v2/images/{id}/file and /v2/images/{id}/stage */
 export function registerImageDataRoutes(app: FastifyInstance, svc: ImageServices): void {
-  const { policy, images, data } = svc;
+  const { policy, data } = svc;
 
   app.put('/v2/images/:image_id/file', { schema: { params: IdParam } }, async (req, reply) => {
     enforce(policy, req, 'upload_image');
@@ -72,14 +73,7 @@ export function registerImageDataRoutes(app: FastifyInstance, svc: ImageServices
   app.get('/v2/images/:image_id/file', { schema: { params: IdParam } }, async (req, reply) => {
     enforce(policy, req, 'download_image');
     const { image_id } = req.params as { image_id: string };
-    const caller = callerOf(policy, req);
-    let range = parseRange(req.headers.range);
-    if (range && 'suffix' in range) {
-      const image = await images.get(caller, image_id);
-      const size = image.size ?? 0;
-      range = { start: Math.max(0, size - range.suffix), end: size - 1 };
-    }
-    const d = await data.download(caller, image_id, range);
+    const d = await data.download(callerOf(policy, req), image_id, parseRange(req.headers.range));
     if (!d) return reply.code(204).send();
     reply.header('content-type', 'application/octet-stream');
     if (d.range) {

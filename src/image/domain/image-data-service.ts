@@ -43,6 +43,9 @@ export interface ImageDownload {
   range?: { start: number; end: number };
 }
 
+/** A requested byte range: `bytes=start-[end]`, or the last `suffix` bytes (`bytes=-suffix`). */
+export type ByteRange = { start: number; end?: number } | { suffix: number };
+
 /** Opens an image's data from a local cache; undefined when it is not cached. */
 export type CacheReader = (id: string, range?: { start: number; end: number }) => Promise<Readable | undefined>;
 
@@ -333,7 +336,7 @@ export class ImageDataService {
   }
 
   /** `GET /v2/images/{id}/file`; undefined when the image has no data (Glance's 204). */
-  async download(caller: Caller, id: string, range?: { start: number; end?: number }): Promise<ImageDownload | undefined> {
+  async download(caller: Caller, id: string, requested?: ByteRange): Promise<ImageDownload | undefined> {
     const image = await this.deps.images.get(caller, id);
     if (image.status === 'deactivated' && !caller.isAdmin) {
       throw forbidden('The requested image has been deactivated. Image data download is forbidden.', 'image_deactivated');
@@ -344,6 +347,9 @@ export class ImageDataService {
     const location = image.location;
     const open = async (r?: { start: number; end: number }): Promise<Readable> =>
       (await this.#cache?.(image.id, r)) ?? (external ? external(r) : this.#open(image.id, location as string, r));
+    // A suffix range (`bytes=-n`) is the last n bytes, known only once the size is.
+    const range =
+      requested && 'suffix' in requested ? { start: Math.max(0, image.size - requested.suffix), end: image.size - 1 } : requested;
     if (range) {
       const end = Math.min(range.end ?? image.size - 1, image.size - 1);
       if (range.start >= image.size || range.start > end) {
