@@ -70,21 +70,15 @@ export function registerImagesRoutes(app: FastifyInstance, svc: ImageServices): 
     return reply.code(204).send();
   });
 
-  app.post('/v2/images/:image_id/actions/deactivate', { schema: { params: IdParam } }, async (req, reply) => {
-    const { image_id } = req.params as { image_id: string };
-    const caller = callerOf(policy, req);
-    await images.get(caller, image_id);
-    enforce(policy, req, 'deactivate');
-    await images.deactivate(caller, image_id);
-    return reply.code(204).send();
-  });
-
-  app.post('/v2/images/:image_id/actions/reactivate', { schema: { params: IdParam } }, async (req, reply) => {
-    const { image_id } = req.params as { image_id: string };
-    const caller = callerOf(policy, req);
-    await images.get(caller, image_id);
-    enforce(policy, req, 'reactivate');
-    await images.reactivate(caller, image_id);
-    return reply.code(204).send();
-  });
+  for (const action of ['deactivate', 'reactivate'] as const) {
+    app.post(`/v2/images/:image_id/actions/${action}`, { schema: { params: IdParam } }, async (req, reply) => {
+      const { image_id } = req.params as { image_id: string };
+      const caller = callerOf(policy, req);
+      // An image the caller cannot see is a 404 before the policy may answer 403.
+      await images.get(caller, image_id);
+      enforce(policy, req, action);
+      await images[action](caller, image_id);
+      return reply.code(204).send();
+    });
+  }
 }
