@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureBuilt, freePort, readAdminOpenrc, startKumo } from '../identity/kumo-process.js';
 import { machineInfo, memoryOf } from '../lib/proc-stats.js';
+import { issuePasswordToken, openrcLogin } from '../../test/support/kumo-cli.js';
 
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
@@ -46,24 +47,6 @@ function hashingRate(total: number): { mbPerS: number; md5MbPerS: number; sha512
   return { mbPerS: total / 1e6 / (md5 + sha), md5MbPerS: total / 1e6 / md5, sha512MbPerS: total / 1e6 / sha };
 }
 
-async function token(authUrl: string, openrc: Record<string, string>): Promise<string> {
-  const res = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'admin', domain: { name: 'Default' }, password: openrc.OS_PASSWORD } },
-        },
-        scope: { project: { name: 'admin', domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  if (res.status !== 201) throw new Error(`token: ${res.status} ${await res.text()}`);
-  return res.headers.get('x-subject-token') as string;
-}
-
 async function main(): Promise<void> {
   ensureBuilt(log);
   const machine = machineInfo();
@@ -75,7 +58,7 @@ async function main(): Promise<void> {
   try {
     const openrc = readAdminOpenrc(dataDir);
     const authUrl = openrc.OS_AUTH_URL as string;
-    const tok = await token(authUrl, openrc);
+    const tok = (await issuePasswordToken(authUrl, openrcLogin(openrc))).token;
     const base = `http://127.0.0.1:${imagePort}`;
     const created = await fetch(`${base}/v2/images`, {
       method: 'POST',

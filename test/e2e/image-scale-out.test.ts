@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KumoProcess, ROOT, baseEnv, ensureBuilt, freePort, parseOpenrc } from '../support/kumo-cli.js';
+import { KumoProcess, ROOT, baseEnv, ensureBuilt, freePort, issuePasswordToken, openrcLogin, parseOpenrc } from '../support/kumo-cli.js';
 
 describe('kumo serve image beside kumo up', { timeout: 120_000 }, () => {
   let tmp: string;
@@ -63,20 +63,7 @@ describe('kumo serve image beside kumo up', { timeout: 120_000 }, () => {
       node2?.stderr?.on('data', (d: Buffer) => (out += d.toString()));
       node2?.once('exit', (c) => fail(new Error(`kumo serve image exited ${c}:\n${out}`)));
     });
-    const r = await fetch(`${openrc.OS_AUTH_URL}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: 'admin', domain: { name: 'Default' }, password: openrc.OS_PASSWORD } },
-          },
-          scope: { project: { name: 'admin', domain: { name: 'Default' } } },
-        },
-      }),
-    });
-    token = r.headers.get('x-subject-token') as string;
+    token = (await issuePasswordToken(openrc.OS_AUTH_URL as string, openrcLogin(openrc))).token;
   });
 
   after(async () => {

@@ -183,3 +183,40 @@ export class KumoProcess {
     return `kumo stdout:\n${this.stdout.join('')}\nkumo stderr:\n${this.stderr.join('')}`;
   }
 }
+
+/** A user's project-scoped password login, as admin-openrc describes one. */
+export interface PasswordLogin {
+  username: string;
+  password: string;
+  projectName: string;
+  /** Domain of both the user and the project. */
+  domainName: string;
+}
+
+/** Issues a project-scoped token (POST /v3/auth/tokens) and returns it with the user's id. */
+export async function issuePasswordToken(authUrl: string, login: PasswordLogin): Promise<{ token: string; userId: string }> {
+  const domain = { name: login.domainName };
+  const r = await fetch(`${authUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: login.username, domain, password: login.password } } },
+        scope: { project: { name: login.projectName, domain } },
+      },
+    }),
+  });
+  if (r.status !== 201) throw new Error(`authentication of ${login.username} failed: ${r.status} ${await r.text()}`);
+  const body = (await r.json()) as { token: { user: { id: string } } };
+  return { token: r.headers.get('x-subject-token') ?? '', userId: body.token.user.id };
+}
+
+/** The admin login written in admin-openrc. */
+export function openrcLogin(openrc: Env): PasswordLogin {
+  return {
+    username: openrc.OS_USERNAME ?? 'admin',
+    password: openrc.OS_PASSWORD ?? '',
+    projectName: openrc.OS_PROJECT_NAME ?? 'admin',
+    domainName: openrc.OS_USER_DOMAIN_NAME ?? 'Default',
+  };
+}

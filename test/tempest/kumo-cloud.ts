@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { issuePasswordToken } from '../support/kumo-cli.js';
 
 export interface Cloud {
   pid: number;
@@ -136,20 +137,5 @@ export async function startCloud(o: StartOptions): Promise<Cloud> {
 
 /** An admin token and the admin user's id, for read-only probes. */
 export async function adminToken(c: Cloud): Promise<{ token: string; userId: string }> {
-  const r = await fetch(`${c.identityUri}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.admin.username, domain: { name: c.admin.domainName }, password: c.admin.password } },
-        },
-        scope: { project: { name: c.admin.projectName, domain: { name: c.admin.domainName } } },
-      },
-    }),
-  });
-  if (r.status !== 201) throw new Error(`admin authentication failed: ${r.status} ${await r.text()}`);
-  const body = (await r.json()) as { token: { user: { id: string } } };
-  return { token: r.headers.get('x-subject-token') ?? '', userId: body.token.user.id };
+  return issuePasswordToken(c.identityUri, c.admin);
 }
