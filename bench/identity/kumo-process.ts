@@ -125,6 +125,7 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
     String(port),
     '--image-port',
     String(opts.imagePort ?? 0),
+    ...['--placement-port', '0', '--compute-port', '0', '--console-port', '0', '--driver', 'fake'],
     '--log-level',
     'warn',
   ];

@@ -20,5 +20,10 @@ export function configFrom(opts: Record<string, unknown>): KumoConfig {
   if (opts.logLevel !== undefined) flags.log_level = opts.logLevel;
   if (opts.identityPort !== undefined) flags['identity.port'] = opts.identityPort;
   if (opts.imagePort !== undefined) flags['image.port'] = opts.imagePort;
+  if (opts.placementPort !== undefined) flags['placement.port'] = opts.placementPort;
+  if (opts.computePort !== undefined) flags['compute.port'] = opts.computePort;
+  if (opts.consolePort !== undefined) flags['compute.console_proxy_port'] = opts.consolePort;
+  if (opts.driver !== undefined) flags['agent.driver'] = opts.driver;
+  if (opts.agent === false) flags['agent.enabled'] = false;
   return loadConfig({ file: opts.config as string | undefined, flags });
 }

@@ -40,7 +40,12 @@ addConfigOptions(
     .command('up')
     .description('run every service in one process (SQLite, in-process bus)')
     .option('--identity-port <port>', 'identity API port (default 5000)')
-    .option('--image-port <port>', 'image API port (default 9292)'),
+    .option('--image-port <port>', 'image API port (default 9292)')
+    .option('--placement-port <port>', 'placement API port (default 8778)')
+    .option('--compute-port <port>', 'compute API port (default 8774)')
+    .option('--console-port <port>', 'noVNC console proxy port (default 6080)')
+    .option('--driver <driver>', 'compute driver of the agent: qemu (default) or fake')
+    .option('--no-agent', 'run the API services only, no compute agent'),
 ).action(async (opts: Record<string, unknown>) => {
   const started = Date.now();
   const config = configFrom(opts);

@@ -134,6 +134,9 @@ export class KumoProcess {
         '127.0.0.1',
         '--identity-port',
         String(this.port),
+        // Services a test does not name get ports the kernel picks; the agent is fake unless asked.
+        ...['--placement-port', '0', '--compute-port', '0', '--console-port', '0'],
+        ...(this.extraArgs.includes('--driver') ? [] : ['--driver', 'fake']),
         ...this.extraArgs,
       ],
       { cwd: ROOT, env: { ...baseEnv(this.home), KUMO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -32,7 +32,12 @@ export interface StartOptions {
 }
 
 /** Every service's port, so a run never collides with a cloud already on 5000/9292 (identity takes a flag). */
-const FREE_PORTS: Record<string, string> = { KUMO_IMAGE_PORT: '0' };
+const FREE_PORTS: Record<string, string> = {
+  KUMO_IMAGE_PORT: '0',
+  KUMO_PLACEMENT_PORT: '0',
+  KUMO_COMPUTE_PORT: '0',
+  KUMO_COMPUTE_CONSOLE_PROXY_PORT: '0',
+};
 
 /** `kumo:   image      http://...` lines, printed once the cloud is ready. */
 function endpointsIn(out: string): Record<string, string> {

@@ -15,6 +15,12 @@ export interface BootstrapOptions {
   resetPassword?: boolean;
   region: string;
   endpoints: BootstrapEndpoint[];
+  /**
+   * The user Kumo's own services authenticate as when they call each other
+   * (Nova calling Placement and Glance): admin and service roles on the
+   * `service` project. Its password is reset whenever it no longer matches.
+   */
+  serviceUser?: { name: string; password: string };
 }
 
 export interface BootstrapResult {
@@ -60,6 +66,27 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
   }
   await assignments.grant({ actor: 'user', actorId: user.id, target: 'project', targetId: project.id, roleId: admin.id, inherited: false });
   await assignments.grant({ actor: 'user', actorId: user.id, target: 'system', targetId: 'all', roleId: admin.id, inherited: false });
+
+  if (opts.serviceUser) {
+    const svcRole = await role('service');
+    const svcProject =
+      (await resources.findProjectByName(DEFAULT_DOMAIN_ID, 'service')) ??
+      (await resources.createProject({ name: 'service', description: 'Kumo service users.' }, DEFAULT_DOMAIN_ID));
+    const { name, password } = opts.serviceUser;
+    let su = await users.findByName(DEFAULT_DOMAIN_ID, name);
+    if (!su) su = await users.create({ name, password, options }, DEFAULT_DOMAIN_ID);
+    else if (!(await users.passwordMatches(su.id, password))) await users.update(su.id, { password, enabled: true });
+    for (const r of [admin, svcRole]) {
+      await assignments.grant({
+        actor: 'user',
+        actorId: su.id,
+        target: 'project',
+        targetId: svcProject.id,
+        roleId: r.id,
+        inherited: false,
+      });
+    }
+  }
 
   if (!(await regions.find(opts.region))) await regions.create({ id: opts.region, description: '' });
   for (const ep of opts.endpoints) {

@@ -15,7 +15,53 @@ export interface KumoConfig {
   region: string;
   identity: IdentityConfig;
   image: ImageConfig;
+  placement: PlacementConfig;
+  compute: ComputeConfig;
+  agent: AgentConfig;
   serviceAuth: ServiceAuthConfig;
+}
+
+export interface PlacementConfig {
+  port: number;
+  databaseUrl: string;
+  policyFile: string;
+}
+
+export interface ComputeConfig {
+  port: number;
+  databaseUrl: string;
+  bodyLimit: number;
+  policyFile: string;
+  defaultAvailabilityZone: string;
+  schedulerMaxAttempts: number;
+  serviceDownTime: number;
+  buildTimeout: number;
+  quotaInstances: number;
+  quotaCores: number;
+  quotaRam: number;
+  quotaKeyPairs: number;
+  quotaMetadataItems: number;
+  quotaServerGroups: number;
+  quotaServerGroupMembers: number;
+  consoleProxyPort: number;
+}
+
+export interface AgentConfig {
+  host: string;
+  driver: 'qemu' | 'fake';
+  enabled: boolean;
+  instancesDir: string;
+  imageCacheDir: string;
+  cpuAllocationRatio: number;
+  ramAllocationRatio: number;
+  diskAllocationRatio: number;
+  reservedHostMemoryMb: number;
+  reservedHostDiskMb: number;
+  fakeVcpus: number;
+  fakeMemoryMb: number;
+  fakeDiskGb: number;
+  heartbeatInterval: number;
+  vncListen: string;
 }
 
 export interface ServiceAuthConfig {
@@ -128,6 +174,13 @@ function coerce(opt: OptionDef, raw: unknown, origin: string): string | number |
       if (opt.max !== undefined && n > opt.max) throw new ConfigError(`${where} must be at most ${opt.max}`);
       return n;
     }
+    case 'float': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) throw new ConfigError(`${where} must be a number, not '${String(raw)}'`);
+      if (opt.min !== undefined && n < opt.min) throw new ConfigError(`${where} must be at least ${opt.min}`);
+      if (opt.max !== undefined && n > opt.max) throw new ConfigError(`${where} must be at most ${opt.max}`);
+      return n;
+    }
     case 'bool': {
       if (typeof raw === 'boolean') return raw;
       const s = String(raw).toLowerCase();
@@ -169,6 +222,14 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
   image.storeDir ||= join(dataDir, 'images');
   image.stagingDir ||= join(image.storeDir, 'staging');
   image.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'image.db')}`;
+  const placement = section<PlacementConfig>(v, 'placement');
+  placement.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'placement.db')}`;
+  const compute = section<ComputeConfig>(v, 'compute');
+  compute.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'compute.db')}`;
+  const agent = section<AgentConfig>(v, 'agent');
+  agent.host ||= hostname();
+  agent.instancesDir ||= join(dataDir, 'instances');
+  agent.imageCacheDir ||= join(agent.instancesDir, '_base');
   const busUrl = v.bus_url as string;
   if (!/^(memory|amqps?):\/\//.test(busUrl)) throw new ConfigError(`bus_url must start with memory:// or amqp://, not '${busUrl}'`);
   return {
@@ -181,6 +242,9 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
     region: v.region as string,
     identity: id,
     image,
+    placement,
+    compute,
+    agent,
     serviceAuth: section<ServiceAuthConfig>(v, 'service_auth'),
   };
 }
