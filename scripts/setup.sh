@@ -18,10 +18,13 @@ need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 # better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
-# qemu-utils: qemu-img reads virtual sizes of uploaded images.
-for p in python3 make g++ iproute2 qemu-utils; do need_pkg "$p"; done
+# qemu-utils: qemu-img reads virtual sizes of uploaded images and makes server disks.
+# qemu-system-x86: the compute agent's hypervisor (KVM when usable, TCG otherwise).
+# dnsmasq-base: DHCP for guest networks.
+for p in python3 make g++ iproute2 qemu-utils qemu-system-x86 dnsmasq-base; do need_pkg "$p"; done
 if [ "$want_test" -eq 1 ]; then
-  for p in python3-openstackclient tempest; do need_pkg "$p"; done
+  # chromium: browser tests of the noVNC console; the rest builds the tiny guest image (scripts/build-guest-image.sh).
+  for p in python3-openstackclient tempest chromium cpio mtools syslinux syslinux-common genisoimage; do need_pkg "$p"; done
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"

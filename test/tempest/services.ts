@@ -7,6 +7,7 @@
  */
 import type { Cloud } from './kumo-cloud.js';
 import type { HttpImage } from './http-image-server.js';
+import { compute } from './compute-profile.js';
 import { securityComplianceEnv, type ConfSections, type IdentityExtension, type SecurityCompliance } from './tempest-conf.js';
 
 export interface ProbeContext {
@@ -53,7 +54,7 @@ const identity: ServiceProfile = {
   fullTitle: 'Full identity v3 API suite',
   httpImage: false,
   securityCompliance: SECURITY,
-  cloudEnv: () => securityComplianceEnv(SECURITY),
+  cloudEnv: () => ({ ...securityComplianceEnv(SECURITY), KUMO_AGENT_ENABLED: 'false' }),
   configure: async ({ identityExtensions: ext }) => ({
     overrides: {},
     notes: [
@@ -124,6 +125,7 @@ const image: ServiceProfile = {
   // 80 and 443 stay allowed (Glance's defaults) so a bad URL fails in the download, as Tempest expects, not in filtering.
   // Two file stores: the multiple-store tests (info/stores, copy-image) run instead of skipping.
   cloudEnv: ({ httpImage }): Record<string, string> => ({
+    KUMO_AGENT_ENABLED: 'false',
     KUMO_IMAGE_STORES: 'fast:file,slow:file',
     KUMO_IMAGE_CACHE_ENABLED: 'true',
     // Tempest waits build_timeout (60 s) for a queued image to be cached; Glance's default run interval is 300 s.
@@ -174,4 +176,4 @@ const image: ServiceProfile = {
   },
 };
 
-export const SERVICES: Record<string, ServiceProfile> = { identity, image };
+export const SERVICES: Record<string, ServiceProfile> = { identity, image, compute };
