@@ -32,6 +32,8 @@ export interface StartOptions {
   port?: number;
   /** Image API port (default 0: the kernel picks one). */
   imagePort?: number;
+  /** Compute agent driver (default fake). */
+  driver?: 'fake' | 'qemu';
   /** Extra environment for the server. */
   env?: Record<string, string>;
   /** Extra node flags before the script (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
@@ -125,7 +127,7 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
     String(port),
     '--image-port',
     String(opts.imagePort ?? 0),
-    ...['--placement-port', '0', '--compute-port', '0', '--console-port', '0', '--driver', 'fake'],
+    ...['--placement-port', '0', '--compute-port', '0', '--console-port', '0', '--driver', opts.driver ?? 'fake'],
     '--log-level',
     'warn',
   ];
