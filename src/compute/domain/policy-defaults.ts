@@ -1,3 +1,5 @@
+import { CONSOLE_POLICY } from './console-policy.js';
+
 /** Nova's default policy rules (Zed, with the old defaults Tempest expects). Each part adds its rules. */
 export const COMPUTE_POLICY: Record<string, string> = {
   context_is_admin: 'role:admin',
@@ -7,4 +9,5 @@ export const COMPUTE_POLICY: Record<string, string> = {
   project_reader_api: 'role:reader and project_id:%(project_id)s',
   project_member_or_admin: 'rule:project_member_api or rule:context_is_admin',
   project_reader_or_admin: 'rule:project_reader_api or rule:context_is_admin',
+  ...CONSOLE_POLICY,
 };

@@ -1,3 +1,4 @@
+import type { ConsoleTables } from './console-tables.js';
 import type { ResourceTables } from './resource-tables.js';
 import type { ServerTables } from './server-tables.js';
 
@@ -6,4 +7,4 @@ import type { ServerTables } from './server-tables.js';
  * text, as in every Kumo service, so one schema behaves the same on SQLite,
  * MariaDB and PostgreSQL.
  */
-export interface ComputeDB extends ResourceTables, ServerTables {}
+export interface ComputeDB extends ResourceTables, ServerTables, ConsoleTables {}
