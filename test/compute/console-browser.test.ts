@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startConsoleProxy } from '../../src/compute/console/console-proxy.js';
 import { CONSOLE_POLICY } from '../../src/compute/domain/console-policy.js';
@@ -21,9 +20,9 @@ import { COMPUTE_POLICY } from '../../src/compute/domain/policy-defaults.js';
 import { InProcessBus } from '../../src/lib/bus/in-process-bus.js';
 import { createLogger } from '../../src/lib/log.js';
 import { PolicyEngine } from '../../src/lib/policy/policy-engine.js';
+import { CHROMIUM, launchBrowser, viewConsole } from '../support/novnc-browser.js';
 import { FakeConsoleTargets, openConsoleDatabase } from './console-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const QEMU = 'qemu-system-x86_64';
 const SCREENSHOT = join(import.meta.dirname, '../../docs/images/console-novnc.png');
 const missing = [CHROMIUM, '/usr/bin/qemu-system-x86_64'].filter((p) => !existsSync(p));
@@ -145,56 +144,16 @@ describe('noVNC console in a browser', { skip }, () => {
     assert.equal(init.length, 24 + init.readUInt32BE(20));
     rfb.close();
 
-    const profile = join(dir, 'chromium-profile');
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 800, height: 480 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchBrowser();
     t.after(() => browser.close());
-    const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
-    await page.waitForSelector('body[data-state="connected"]', { timeout: 60_000 });
-
-    // SeaBIOS writes text on the VGA screen: wait until the canvas shows more than one colour.
-    // (A string: this file is compiled without the DOM library.)
-    const distinctColours = () =>
-      page.evaluate<number>(`(() => {
-        const canvas = document.querySelector('#screen canvas');
-        if (!canvas || canvas.width === 0) return 0;
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        const colours = new Set();
-        for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-        return colours.size;
-      })()`);
-    const end = Date.now() + 90_000;
-    for (;;) {
-      const colours = await distinctColours();
-      if (colours >= 2) break;
-      assert.ok(Date.now() < end, `the console canvas stayed uniform (${colours} colour)`);
-      await page.waitForTimeout(500);
-    }
-    // Let SeaBIOS finish its boot messages before taking the picture.
-    await page.waitForTimeout(3000);
-    await mkdir(join(SCREENSHOT, '..'), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT });
-    assert.deepEqual(pageErrors, []);
-    assert.match(await page.locator('#status').innerText(), /^Connected to QEMU/);
+    // SeaBIOS writes text on the VGA screen; let it finish its boot messages before the picture.
+    const view = await viewConsole(browser, url, { screenshot: SCREENSHOT, settleMs: 3000 });
+    assert.ok(view.colours >= 2, `the console canvas stayed uniform (${view.colours} colour)`);
+    assert.deepEqual(view.pageErrors, []);
+    assert.match(view.status, /^Connected to QEMU/);
 
     // A forged token gets no screen: the upgrade is refused and the page says so.
-    const forged = await browser.newPage();
+    const forged = await browser.context.newPage();
     await forged.goto(novncUrl(proxy.novncBaseUrl, `bad${token}`));
     await forged.waitForSelector('body[data-state="disconnected"]', { timeout: 30_000 });
   });
