@@ -17,6 +17,8 @@ import { writeCredentialFiles } from './credential-files.js';
 
 export interface RunningCloud {
   endpoints: { service: string; url: string }[];
+  /** The noVNC console proxy. */
+  consoleUrl: string;
   openrc: string;
   cloudsYaml: string;
   adminPasswordGenerated: boolean;
@@ -152,6 +154,7 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
     }
     return {
       endpoints: endpoints.map((e) => ({ service: e.type, url: e.url })),
+      consoleUrl: compute.consoleProxy.url,
       openrc: files.openrc,
       cloudsYaml: files.cloudsYaml,
       adminPasswordGenerated: result.adminUserCreated && !config.identity.adminPassword,

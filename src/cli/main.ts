@@ -57,6 +57,7 @@ addConfigOptions(
   const cloud = await startAllInOne(config, logger, progress);
   progress(`ready in ${Date.now() - started} ms (logs: ${logFile})`);
   for (const e of cloud.endpoints) progress(`  ${e.service.padEnd(10)} ${e.url}`);
+  progress(`noVNC console proxy: ${cloud.consoleUrl}`);
   progress(`admin credentials: ${cloud.openrc} (source it) and ${cloud.cloudsYaml} (cloud "kumo")`);
   if (cloud.adminPasswordGenerated) progress('a new admin password was generated and written to those files');
   stopOnSignals(() => cloud.close(), progress, logger);

@@ -29,8 +29,91 @@ export interface InstanceRow {
   created_at: string;
   updated_at: string | null;
   deleted_at: string | null;
+
+  // ---- servers part
+  /** API status derived from vm_state/task_state on every write (indexed list filter). */
+  status: string;
+  display_description: string | null;
+  hostname: string;
+  /** FlavorSpec JSON of the flavor the server runs (snapshot: flavors may be deleted). */
+  flavor: string;
+  flavor_id: string;
+  /** Image id; '' for volume-backed servers. */
+  image_ref: string;
+  /** ImageSpec JSON snapshot of the image at boot/rebuild time. */
+  image: string | null;
+  key_name: string | null;
+  key_data: string | null;
+  user_data: string | null;
+  config_drive: number;
+  launch_index: number;
+  reservation_id: string;
+  locked: number;
+  /** 'owner' or 'admin', as Nova's locked_by. */
+  locked_by: string | null;
+  locked_reason: string | null;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  auto_disk_config: number;
+  /** JSON array of security group names. */
+  security_groups: string;
+  /** JSON: what the scheduler needs (hints, requested az, excluded hosts, attempts, old flavor on resize). */
+  scheduling: string;
+  progress: number;
+  launched_at: string | null;
+  terminated_at: string | null;
+}
+
+export interface InstanceMetadataRow {
+  instance_uuid: string;
+  key: string;
+  value: string;
+}
+
+export interface InstanceTagRow {
+  instance_uuid: string;
+  tag: string;
+}
+
+export interface InstanceFaultRow {
+  id: string;
+  instance_uuid: string;
+  code: number;
+  message: string;
+  details: string | null;
+  host: string | null;
+  created_at: string;
+}
+
+export interface InstanceActionRow {
+  id: string;
+  instance_uuid: string;
+  request_id: string;
+  action: string;
+  project_id: string;
+  user_id: string;
+  message: string | null;
+  start_time: string;
+  finish_time: string | null;
+  updated_at: string;
+}
+
+export interface InstanceActionEventRow {
+  id: string;
+  action_id: string;
+  event: string;
+  start_time: string;
+  finish_time: string | null;
+  result: string | null;
+  traceback: string | null;
+  host: string | null;
 }
 
 export interface ServerTables {
   instances: InstanceRow;
+  instance_metadata: InstanceMetadataRow;
+  instance_tags: InstanceTagRow;
+  instance_faults: InstanceFaultRow;
+  instance_actions: InstanceActionRow;
+  instance_action_events: InstanceActionEventRow;
 }

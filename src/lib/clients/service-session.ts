@@ -31,7 +31,8 @@ export class ServiceSession {
   #pending: Promise<{ token: string; until: number; catalog: CatalogEntry[] }> | undefined;
 
   constructor(config: ServiceSessionConfig) {
-    this.#config = Object.freeze({ ...config, authUrl: config.authUrl.replace(/\/+$/, '') });
+    // Kept as given, not copied: `authUrl` may be a getter whose value is known only once identity listens.
+    this.#config = config;
   }
 
   /** A valid token (issued once and shared by concurrent callers). */
@@ -68,7 +69,7 @@ export class ServiceSession {
     const f = c.fetch ?? fetch;
     let res: Response;
     try {
-      res = await f(`${c.authUrl}/auth/tokens`, {
+      res = await f(`${c.authUrl.replace(/\/+$/, '')}/auth/tokens`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({

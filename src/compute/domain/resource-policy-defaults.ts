@@ -1,0 +1,63 @@
+/**
+ * Nova's policies for flavors, key pairs, quotas, limits, zones, services,
+ * hypervisors, server groups, usage and aggregates, with the legacy defaults
+ * Tempest expects (owner or admin; admin-only host management).
+ */
+const OWNER = 'rule:context_is_admin or project_id:%(project_id)s';
+const USER = 'rule:context_is_admin or user_id:%(user_id)s';
+const ADMIN = 'rule:admin_api';
+const ANY = '@';
+
+export const RESOURCE_POLICY: Record<string, string> = {
+  'os_compute_api:os-flavor-manage:create': ADMIN,
+  'os_compute_api:os-flavor-manage:update': ADMIN,
+  'os_compute_api:os-flavor-manage:delete': ADMIN,
+  'os_compute_api:os-flavor-access': ADMIN,
+  'os_compute_api:os-flavor-access:add_tenant_access': ADMIN,
+  'os_compute_api:os-flavor-access:remove_tenant_access': ADMIN,
+  'os_compute_api:os-flavor-extra-specs:index': ANY,
+  'os_compute_api:os-flavor-extra-specs:show': ANY,
+  'os_compute_api:os-flavor-extra-specs:create': ADMIN,
+  'os_compute_api:os-flavor-extra-specs:update': ADMIN,
+  'os_compute_api:os-flavor-extra-specs:delete': ADMIN,
+  'os_compute_api:os-keypairs:index': USER,
+  'os_compute_api:os-keypairs:show': USER,
+  'os_compute_api:os-keypairs:create': USER,
+  'os_compute_api:os-keypairs:delete': USER,
+  'os_compute_api:os-quota-sets:show': OWNER,
+  'os_compute_api:os-quota-sets:detail': OWNER,
+  'os_compute_api:os-quota-sets:defaults': ANY,
+  'os_compute_api:os-quota-sets:update': ADMIN,
+  'os_compute_api:os-quota-sets:delete': ADMIN,
+  'os_compute_api:os-quota-class-sets:show': `${ADMIN} or quota_class:%(quota_class)s`,
+  'os_compute_api:os-quota-class-sets:update': ADMIN,
+  'os_compute_api:limits': ANY,
+  'os_compute_api:limits:other_project': ADMIN,
+  'os_compute_api:os-availability-zone:list': ANY,
+  'os_compute_api:os-availability-zone:detail': ADMIN,
+  'os_compute_api:os-services:list': ADMIN,
+  'os_compute_api:os-services:update': ADMIN,
+  'os_compute_api:os-services:delete': ADMIN,
+  'os_compute_api:os-hypervisors:list': ADMIN,
+  'os_compute_api:os-hypervisors:list-detail': ADMIN,
+  'os_compute_api:os-hypervisors:show': ADMIN,
+  'os_compute_api:os-hypervisors:statistics': ADMIN,
+  'os_compute_api:os-hypervisors:uptime': ADMIN,
+  'os_compute_api:os-hypervisors:search': ADMIN,
+  'os_compute_api:os-hypervisors:servers': ADMIN,
+  'os_compute_api:os-server-groups:index': OWNER,
+  'os_compute_api:os-server-groups:index:all_projects': ADMIN,
+  'os_compute_api:os-server-groups:show': OWNER,
+  'os_compute_api:os-server-groups:create': OWNER,
+  'os_compute_api:os-server-groups:delete': OWNER,
+  'os_compute_api:os-simple-tenant-usage:list': ADMIN,
+  'os_compute_api:os-simple-tenant-usage:show': OWNER,
+  'os_compute_api:os-aggregates:index': ADMIN,
+  'os_compute_api:os-aggregates:create': ADMIN,
+  'os_compute_api:os-aggregates:show': ADMIN,
+  'os_compute_api:os-aggregates:update': ADMIN,
+  'os_compute_api:os-aggregates:delete': ADMIN,
+  'os_compute_api:os-aggregates:add_host': ADMIN,
+  'os_compute_api:os-aggregates:remove_host': ADMIN,
+  'os_compute_api:os-aggregates:set_metadata': ADMIN,
+};
