@@ -61,8 +61,9 @@ resolve_packages() {
   lists=$({ stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* /etc/apt/preferences* 2>/dev/null || true; } |
     sha256sum | cut -c1-16)
   memo="$cache/.packages-$lists"
-  if [ -s "$memo" ]; then
-    versions=$(cat "$memo")$'\n'
+  versions=$(cat "$memo" 2>/dev/null || true)
+  if [ -n "$versions" ]; then
+    versions+=$'\n'
   else
     kpkg=$(kernel_package)
     if [ -z "$kpkg" ]; then
@@ -77,8 +78,9 @@ resolve_packages() {
       die "no candidate version for: $(grep -E '=(\(none\))?$' <<<"$versions" | tr '\n' ' ')"
     fi
     mkdir -p "$cache"
-    rm -f "$cache"/.packages-*
-    printf '%s' "$versions" > "$memo"
+    find "$cache" -maxdepth 1 -name '.packages-*' ! -name "${memo##*/}" -delete
+    printf '%s' "$versions" > "$memo.$$"
+    mv "$memo.$$" "$memo"
   fi
   packages=()
   local line
@@ -115,13 +117,16 @@ deb="$work/debs" x="$work/x" root="$work/root"
 mkdir -p "$deb" "$x" "$root"
 
 say "downloading: ${packages[*]}"
-pkgspecs=("${packages[@]}")
 # apt-get download as root drops to _apt, which needs write access.
 chmod 0777 "$deb"
-if ! (cd "$deb" && apt-get download -qq "${pkgspecs[@]}" >/dev/null 2>&1); then
-  say "download failed: refreshing apt lists and retrying"
+if ! (cd "$deb" && apt-get download -qq "${packages[@]}" >/dev/null 2>&1); then
+  # Stale apt lists name versions the mirror no longer has: refresh them and
+  # start over once (the versions, hence the image hash, may change).
+  [ -z "${KUMO_GUEST_IMAGE_RETRY:-}" ] || die "apt-get download ${packages[*]} failed"
+  say "download failed: refreshing apt lists and starting over"
   as_root apt-get update -qq
-  (cd "$deb" && apt-get download -qq "${pkgspecs[@]}" >/dev/null) || die "apt-get download failed"
+  rm -rf "$work" "$cache"/.packages-*
+  KUMO_GUEST_IMAGE_RETRY=1 exec "$self" "$@"
 fi
 for f in "$deb"/*.deb; do dpkg-deb -x "$f" "$x"; done
 

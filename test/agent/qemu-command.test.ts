@@ -47,7 +47,13 @@ test('argv: KVM uses the host CPU; disk bus and NICs are pluggable', () => {
       diskBus: 'ide',
       networks: [{ portId: 'p1', networkId: 'n1', macAddress: 'fa:16:3e:00:00:01', fixedIps: [], mtu: 1450, vifDetails: { tap: 'tap1' } }],
     },
-    (nets) => nets.flatMap((n) => ['-netdev', `tap,id=${n.portId},ifname=${String(n.vifDetails.tap)}`, '-device', `virtio-net-pci,netdev=${n.portId},mac=${n.macAddress}`]),
+    (nets) =>
+      nets.flatMap((n) => [
+        '-netdev',
+        `tap,id=${n.portId},ifname=${String(n.vifDetails.tap)}`,
+        '-device',
+        `virtio-net-pci,netdev=${n.portId},mac=${n.macAddress}`,
+      ]),
   );
   assert.deepEqual(after(argv, '-machine'), ['q35,accel=kvm']);
   assert.deepEqual(after(argv, '-cpu'), ['host']);

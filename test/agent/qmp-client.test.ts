@@ -16,6 +16,7 @@ async function fakeQmp(t: { after(fn: () => Promise<void> | void): void }, answe
     sockets.add(s);
     s.write('{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, "capabilities": []}}\r\n');
     let buf = '';
+    let chain = Promise.resolve();
     s.on('data', (d) => {
       buf += d.toString();
       let nl;
@@ -25,13 +26,14 @@ async function fakeQmp(t: { after(fn: () => Promise<void> | void): void }, answe
         seen.push(msg.execute);
         const a = answers[msg.execute];
         const line =
-          a instanceof Error
-            ? JSON.stringify({ error: { class: 'GenericError', desc: a.message } })
-            : JSON.stringify({ return: a ?? {} });
+          a instanceof Error ? JSON.stringify({ error: { class: 'GenericError', desc: a.message } }) : JSON.stringify({ return: a ?? {} });
         // An event first, and the reply in two pieces.
-        s.write('{"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 2}}\n');
-        s.write(line.slice(0, 5));
-        setTimeout(() => s.write(line.slice(5) + '\n'), 5);
+        chain = chain.then(async () => {
+          s.write('{"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 2}}\n');
+          s.write(line.slice(0, 5));
+          await new Promise((r) => setTimeout(r, 5));
+          s.write(line.slice(5) + '\n');
+        });
       }
     });
     s.on('error', () => undefined);

@@ -1,6 +1,6 @@
 /** Flavors, key pairs, quotas, limits, server groups and versions over HTTP, per microversion and role, against Tempest's response shapes. */
 import assert from 'node:assert/strict';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startCloudHarness, type CloudHarness, type CloudProject, type CloudResponse } from '../support/compute-harness.js';
 import { assertShape, FLAVOR_KEYS, LIMIT_KEYS, QUOTA_KEYS } from './resources-shapes.js';
@@ -263,6 +263,31 @@ describe('key pairs', () => {
     );
     nova(
       await h.request('compute', 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name: 'x', type: 'ssh' } } }),
+      400,
+      'badRequest',
+    );
+    const x509 = await h.request('compute', 'POST', '/os-keypairs', {
+      token: alice.token,
+      microversion: '2.2',
+      body: { keypair: { name: 'cert', type: 'x509' } },
+    });
+    assert.equal(x509.status, 201, x509.text);
+    const cert = new X509Certificate(x509.body.keypair.public_key);
+    assert.ok(cert.verify(createPublicKey(createPrivateKey(x509.body.keypair.private_key))));
+    assert.equal(x509.body.keypair.fingerprint, cert.fingerprint.toLowerCase());
+    const reimported = await h.request('compute', 'POST', '/os-keypairs', {
+      token: bob.token,
+      microversion: '2.2',
+      body: { keypair: { name: 'cert', type: 'x509', public_key: x509.body.keypair.public_key } },
+    });
+    assert.equal(reimported.status, 201, reimported.text);
+    assert.equal(reimported.body.keypair.fingerprint, x509.body.keypair.fingerprint);
+    nova(
+      await h.request('compute', 'POST', '/os-keypairs', {
+        token: bob.token,
+        microversion: '2.2',
+        body: { keypair: { name: 'c2', type: 'x509', public_key: ED25519 } },
+      }),
       400,
       'badRequest',
     );

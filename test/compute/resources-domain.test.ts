@@ -212,6 +212,25 @@ for (const backend of backends as Backend[]) {
       await rejects(r.hosts.deleteService(svc.row.id), 409);
     });
 
+    it('sums server-hours per project over the requested period', async () => {
+      const end = new Date('2026-01-01T12:00:00Z');
+      const at = (h: number) => new Date(end.getTime() - h * 3600_000).toISOString();
+      await database.db
+        .insertInto('instances')
+        .values([
+          instance('up', { created_at: at(5), launched_at: at(4) }),
+          instance('up', { created_at: at(30), launched_at: at(30), deleted: 1, deleted_at: at(1), terminated_at: at(1), vcpus: 1 }),
+          instance('up', { created_at: at(50), launched_at: at(50), deleted: 1, deleted_at: at(40), terminated_at: at(40) }),
+        ] as never)
+        .execute();
+      const [u] = await r.usage.usage(new Date(end.getTime() - 10 * 3600_000), end, 'up');
+      assert.equal(u?.server_usages.length, 2);
+      // 4 h of a 2-vcpu server plus 9 h of a 1-vcpu one (clipped to the period's start).
+      assert.equal(Math.round(u!.total_hours), 13);
+      assert.equal(Math.round(u!.total_vcpus_usage), 4 * 2 + 9 * 1);
+      assert.equal(u?.server_usages.find((x) => x.vcpus === 1)?.state, 'terminated');
+    });
+
     it('keeps server group members within quota and scoped to the project', async () => {
       const owner = caller('gp');
       const g = await r.serverGroups.create(owner, { name: 'g', policy: 'anti-affinity', rules: { max_server_per_host: 2 } });

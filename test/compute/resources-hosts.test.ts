@@ -70,6 +70,17 @@ describe('services', () => {
     );
     nova(await h.request('PUT', '/os-services/enable', { body: { host: 'nowhere', binary: 'nova-compute' } }), 404, 'itemNotFound');
     nova(await h.request('PUT', '/os-services/enable', { body: { host: HOST } }), 400, 'badRequest');
+    const forced = await h.request('PUT', '/os-services/force-down', {
+      microversion: '2.11',
+      body: { host: HOST, binary: 'nova-compute', forced_down: true },
+    });
+    assert.deepEqual(forced.body, { service: { host: HOST, binary: 'nova-compute', forced_down: true } });
+    const downList = await h.request('GET', '/os-services?binary=nova-compute', { microversion: '2.11' });
+    assert.equal(downList.body.services[0].state, 'down');
+    await h.request('PUT', '/os-services/force-down', {
+      microversion: '2.11',
+      body: { host: HOST, binary: 'nova-compute', forced_down: 'false' },
+    });
     const list = await h.request('GET', '/os-services?binary=nova-compute', { microversion: '2.53' });
     const id = list.body.services[0].id as string;
     const upd = await h.request('PUT', `/os-services/${id}`, {

@@ -261,6 +261,11 @@ describe('allocation candidates', () => {
         }[]
       ).flatMap((r) => Object.keys(r.allocations));
     assert.deepEqual(await rps('required=STORAGE_DISK_SSD'), [a]);
+    assertFault(
+      await h.request('GET', '/allocation_candidates?resources=VCPU:1&required=CUSTOM_NEVER_DEFINED', { version: '1.17' }),
+      400,
+      'placement.query.bad_value',
+    );
     assert.deepEqual(await rps('required=!STORAGE_DISK_SSD'), [b]);
     assert.deepEqual(await rps(`member_of=${agg}`), [b]);
     assert.deepEqual(await rps(`in_tree=${a}`), [a]);
@@ -308,6 +313,13 @@ describe('allocation candidates', () => {
       400,
       'placement.query.bad_value',
     );
+    // The unsuffixed group spreads over the tree: VCPU from the root, a VF from either PF.
+    const spread = await h.request('GET', `/allocation_candidates?resources=VCPU:250,SRIOV_NET_VF:4&in_tree=${root}`, { version: '1.34' });
+    assert.equal(spread.body.allocation_requests.length, 2, spread.text);
+    for (const r of spread.body.allocation_requests) {
+      assert.deepEqual(r.allocations[root], { resources: { VCPU: 250 } });
+      assert.equal(r.mappings[''].length, 2);
+    }
     const named = await h.request('GET', `/allocation_candidates?resources_vf=SRIOV_NET_VF:1&in_tree_vf=${root}`, { version: '1.33' });
     assert.equal(named.body.allocation_requests.length, 2);
   });

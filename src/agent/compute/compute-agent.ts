@@ -22,7 +22,7 @@ import {
   type HostReport,
   type InstanceSpec,
 } from '../../lib/rpc/compute-rpc.js';
-import type { ComputeDriver, HostResources } from './driver.js';
+import type { ComputeDriver } from './driver.js';
 import { FakeDriver } from './fake/fake-driver.js';
 import { InstanceOperations } from './instance-operations.js';
 import { reportProvider } from './placement-reporter.js';
@@ -115,9 +115,7 @@ export async function startComputeAgent(config: KumoConfig, deps: ComputeAgentDe
     if (closed) return;
     log.warn({ uuid }, 'guest stopped unexpectedly');
     void ops
-      .serialize(uuid, () =>
-        ops.update({ uuid, vmState: 'stopped', powerState: PowerState.SHUTDOWN, expectedTaskState: [null] }),
-      )
+      .serialize(uuid, () => ops.update({ uuid, vmState: 'stopped', powerState: PowerState.SHUTDOWN, expectedTaskState: [null] }))
       .catch((e: unknown) => log.warn({ err: e, uuid }, 'reporting an unexpected stop failed'));
   });
 
@@ -208,7 +206,8 @@ export async function reconcileOnce(host: string, driver: ComputeDriver, ops: In
       .serialize(inst.uuid, async () => {
         const actual = await driver.powerState(inst.uuid);
         if (actual === PowerState.NOSTATE) {
-          if (inst.powerState !== PowerState.NOSTATE) await ops.update({ uuid: inst.uuid, powerState: PowerState.NOSTATE, expectedTaskState: [null] });
+          if (inst.powerState !== PowerState.NOSTATE)
+            await ops.update({ uuid: inst.uuid, powerState: PowerState.NOSTATE, expectedTaskState: [null] });
           return;
         }
         if (inst.vmState === 'stopped' && actual !== PowerState.SHUTDOWN) {

@@ -79,7 +79,10 @@ export class InstanceOperations {
 
   handlers(): Record<ComputeMethod, BusHandler> {
     const d = this.#d;
-    const m = <T extends InstanceMessage>(fn: (msg: T) => Promise<unknown>): BusHandler => (args) => fn(args as unknown as T);
+    const m =
+      <T extends InstanceMessage>(fn: (msg: T) => Promise<unknown>): BusHandler =>
+      (args) =>
+        fn(args as unknown as T);
     return {
       build_and_run_instance: m<BuildRequest>((msg) => this.serialize(msg.instance.uuid, () => this.#build(msg))),
       terminate_instance: m<InstanceMessage>((msg) =>
@@ -169,7 +172,10 @@ export class InstanceOperations {
         this.serialize(msg.instance.uuid, async () => {
           let result: 'Success' | 'Error' = 'Success';
           await d.driver.confirmResize(msg.instance).catch(() => (result = 'Error'));
-          await this.update({ uuid: msg.instance.uuid, actionEvent: { requestId: msg.requestId, event: 'compute_confirm_resize', result } });
+          await this.update({
+            uuid: msg.instance.uuid,
+            actionEvent: { requestId: msg.requestId, event: 'compute_confirm_resize', result },
+          });
         }),
       ),
       revert_resize: m<ResizeRequest>((msg) =>
@@ -210,8 +216,8 @@ export class InstanceOperations {
     const { driver, host, logger } = this.#d;
     const uuid = msg.instance.uuid;
     const event = { requestId: msg.requestId, event: 'compute_build_and_run_instance' };
-    // Claim the build: fails when the server was deleted (or reset) meanwhile.
-    const mine = await this.update({ uuid, taskState: 'spawning', expectedTaskState: ['scheduling', null] });
+    // Claim the build: fails when the server was deleted (or reset) meanwhile, or on a duplicate message.
+    const mine = await this.update({ uuid, taskState: 'spawning', expectedTaskState: ['scheduling'] });
     if (!mine) return;
     try {
       await driver.spawn(msg.instance);
@@ -239,7 +245,13 @@ export class InstanceOperations {
     if (!applied) await driver.destroy(uuid);
   }
 
-  async #operate(msg: InstanceMessage, event: string, expected: string[], work: () => Promise<Outcome>, errorOnFailure = false): Promise<void> {
+  async #operate(
+    msg: InstanceMessage,
+    event: string,
+    expected: string[],
+    work: () => Promise<Outcome>,
+    errorOnFailure = false,
+  ): Promise<void> {
     const uuid = msg.instance.uuid;
     await this.serialize(uuid, async () => {
       try {

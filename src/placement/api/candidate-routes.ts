@@ -110,6 +110,13 @@ export function registerCandidateRoutes(app: FastifyInstance, svc: PlacementServ
     enforce(policy, req, 'placement:allocation_candidates:list');
     const v = mv(req);
     const q = parseCandidateQuery(req);
+    const named = [
+      ...q.groups.flatMap((g) => [...g.required.flat(), ...g.forbidden]),
+      ...(q.rootRequired ? [...q.rootRequired.required.flat(), ...q.rootRequired.forbidden] : []),
+    ];
+    const unknown: string[] = [];
+    for (const t of new Set(named)) if (!(await svc.traits.exists(t))) unknown.push(t);
+    if (unknown.length > 0) throw badValue(`No such trait(s): ${unknown.join(', ')}`);
     const result = await candidates.find(q.groups, {
       isolate: q.isolate,
       limit: q.limit,

@@ -56,21 +56,38 @@ export class CandidateService {
       t.push(p);
       trees.set(p.provider.rootUuid, t);
     }
+    // The unsuffixed group may spread over a tree, one provider per class (as placement does);
+    // its traits are then required of the providers it used, taken together.
+    const unsuffixed = groups.find((g) => g.suffix === '');
+    const expanded = unsuffixed
+      ? [
+          ...[...unsuffixed.resources].map(([rc, n]): RequestGroup => ({
+            ...unsuffixed,
+            resources: new Map([[rc, n]]),
+            required: [],
+            forbidden: [],
+          })),
+          ...groups.filter((g) => g !== unsuffixed),
+        ]
+      : groups;
+    const treeTraits = unsuffixed ? { required: unsuffixed.required, forbidden: unsuffixed.forbidden } : undefined;
     const candidates: Candidate[] = [];
-    const usedTrees = new Set<string>();
     for (const [root, members] of trees) {
       const rootSnap = snap.get(root);
       if (opts.rootRequired && rootSnap && !traitsMatch(rootSnap.traits, opts.rootRequired)) continue;
       const parents = new Map(members.map((p) => [p.provider.uuid, p.provider.parentUuid]));
-      const found = this.#inTree(members, groups, roots, opts.isolate).filter((c) =>
-        (opts.sameSubtree ?? []).every((suffixes) =>
-          sameSubtree(
-            suffixes.flatMap((s) => c.mappings.get(s) ?? []),
-            parents,
+      const bySnap = new Map(members.map((p) => [p.provider.uuid, p]));
+      const found = this.#inTree(members, expanded, roots, opts.isolate).filter(
+        (c) =>
+          (!treeTraits ||
+            traitsMatch(new Set((c.mappings.get('') ?? []).flatMap((u) => [...(bySnap.get(u)?.traits ?? [])])), treeTraits)) &&
+          (opts.sameSubtree ?? []).every((suffixes) =>
+            sameSubtree(
+              suffixes.flatMap((s) => c.mappings.get(s) ?? []),
+              parents,
+            ),
           ),
-        ),
       );
-      if (found.length > 0) usedTrees.add(root);
       candidates.push(...found);
       if (opts.limit !== undefined && candidates.length >= opts.limit) break;
     }

@@ -157,7 +157,7 @@ export class FakeDriver implements ComputeDriver {
   }
 
   async close(): Promise<void> {
-    await this.#save();
+    // Every change is saved as it happens.
   }
 
   #guest(uuid: string): FakeGuest {

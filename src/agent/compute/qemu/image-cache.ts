@@ -10,6 +10,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 /** Opens the image data: the agent passes `GET {image}/v2/images/{id}/file`. */
 export type ImageFetcher = (imageId: string) => Promise<Response>;
@@ -67,7 +68,7 @@ export class ImageCache {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, createWriteStream(part));
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream), count, createWriteStream(part));
       const want = res.headers.get('content-md5');
       if (expectedSize > 0 && size !== expectedSize) throw new Error(`Image ${imageId}: got ${size} bytes, expected ${expectedSize}`);
       const got = md5.digest('hex');

@@ -346,7 +346,7 @@ export class QemuDriver implements ComputeDriver {
       info = await imageInfo(base.path, image.diskFormat);
     } catch (e) {
       await this.#cache.evict(image.id);
-      throw new Error(`Image ${image.id} is not a valid ${image.diskFormat} image: ${(e as Error).message}`);
+      throw new Error(`Image ${image.id} is not a valid ${image.diskFormat} image: ${(e as Error).message}`, { cause: e });
     }
     // A qcow2 pointing at a backing file could read any host file: refuse, as Nova does.
     if (info.backingFilename) throw new Error(`Image ${image.id} has a backing file; refusing it.`);
@@ -395,7 +395,7 @@ export class QemuDriver implements ComputeDriver {
         if (!(await isAlive(child.pid, meta.uuid)) || Date.now() > deadline) {
           await this.#stop(meta.uuid, 0);
           const log = await readTail(join(dir, 'qemu.log'), 2000);
-          throw new Error(`QEMU did not start: ${log.trim() || (e as Error).message}`);
+          throw new Error(`QEMU did not start: ${log.trim() || (e as Error).message}`, { cause: e });
         }
         await new Promise((r) => setTimeout(r, 100));
       }
