@@ -142,15 +142,17 @@ describe('openstack CLI: servers on QEMU against kumo up (Nova install guide)', 
     assert.equal(kp.fingerprint, fp);
   });
 
-  it('server create --flavor m1.nano --image cirros --key-name mykey myfirstinstance → ACTIVE', async () => {
+  // m1.small, not the seed's m1.nano: Debian 12's cloud kernel (a 14 MB bzImage) cannot decompress in 64 MiB.
+  it('server create --flavor m1.small --image cirros --key-name mykey myfirstinstance → ACTIVE', async () => {
     const created = await json(
-      ['server', 'create', '--flavor', 'm1.nano', '--image', 'cirros', '--key-name', 'mykey', 'myfirstinstance'],
+      ['server', 'create', '--flavor', 'm1.small', '--image', 'cirros', '--key-name', 'mykey', 'myfirstinstance'],
       admin,
     );
     assert.equal(created.name, 'myfirstinstance');
     const s = await waitStatus('myfirstinstance', 'ACTIVE');
     assert.equal(s.key_name, 'mykey');
-    assert.equal(s['OS-EXT-STS:power_state'], 'Running');
+    // The CLI prints power_state as Nova sends it (1 = running) with -f json, as a name in tables.
+    assert.ok([1, 'Running'].includes(s['OS-EXT-STS:power_state'] as number), String(s['OS-EXT-STS:power_state']));
     assert.equal(qemuPids().length, 1, 'one QEMU process runs the guest');
   });
 
@@ -182,7 +184,7 @@ describe('openstack CLI: servers on QEMU against kumo up (Nova install guide)', 
   it('server stop, start and reboot', async () => {
     await ok(['server', 'stop', 'myfirstinstance'], admin);
     const stopped = await waitStatus('myfirstinstance', 'SHUTOFF');
-    assert.equal(stopped['OS-EXT-STS:power_state'], 'Shutdown');
+    assert.ok([4, 'Shutdown'].includes(stopped['OS-EXT-STS:power_state'] as number), String(stopped['OS-EXT-STS:power_state']));
     assert.equal(qemuPids().length, 0, 'the stopped guest has no QEMU process');
     await ok(['server', 'start', 'myfirstinstance'], admin);
     await waitStatus('myfirstinstance', 'ACTIVE');
@@ -193,6 +195,8 @@ describe('openstack CLI: servers on QEMU against kumo up (Nova install guide)', 
   });
 
   it('server create beyond capacity ends in ERROR with "No valid host"', async () => {
+    // Quota would refuse it first (403); lift it, as an operator would, so placement decides.
+    await ok(['quota', 'set', '--ram', '-1', '--cores', '-1', 'admin'], admin);
     await ok(['flavor', 'create', '--vcpus', '1', '--ram', String(64 * 1024 * 1024), '--disk', '1', 'm1.enormous'], admin);
     await ok(['server', 'create', '--flavor', 'm1.enormous', '--image', 'cirros', 'toobig'], admin);
     const s = await waitStatus('toobig', 'ERROR', 60_000);
