@@ -94,7 +94,7 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
       },
       username: SERVICE_USER,
       password: servicePassword,
-      projectName: 'service',
+      projectName: 'admin',
       userDomainName: 'Default',
       projectDomainName: 'Default',
       region: config.region,

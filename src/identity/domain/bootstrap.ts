@@ -18,7 +18,7 @@ export interface BootstrapOptions {
   /**
    * The user Kumo's own services authenticate as when they call each other
    * (Nova calling Placement and Glance): admin and service roles on the
-   * `service` project. Its password is reset whenever it no longer matches.
+   * admin project. Its password is reset whenever it no longer matches.
    */
   serviceUser?: { name: string; password: string };
 }
@@ -68,23 +68,14 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
   await assignments.grant({ actor: 'user', actorId: user.id, target: 'system', targetId: 'all', roleId: admin.id, inherited: false });
 
   if (opts.serviceUser) {
+    // On the admin project, not a `service` one: the install guides create `service` themselves.
     const svcRole = await role('service');
-    const svcProject =
-      (await resources.findProjectByName(DEFAULT_DOMAIN_ID, 'service')) ??
-      (await resources.createProject({ name: 'service', description: 'Kumo service users.' }, DEFAULT_DOMAIN_ID));
     const { name, password } = opts.serviceUser;
     let su = await users.findByName(DEFAULT_DOMAIN_ID, name);
     if (!su) su = await users.create({ name, password, options }, DEFAULT_DOMAIN_ID);
     else if (!(await users.passwordMatches(su.id, password))) await users.update(su.id, { password, enabled: true });
     for (const r of [admin, svcRole]) {
-      await assignments.grant({
-        actor: 'user',
-        actorId: su.id,
-        target: 'project',
-        targetId: svcProject.id,
-        roleId: r.id,
-        inherited: false,
-      });
+      await assignments.grant({ actor: 'user', actorId: su.id, target: 'project', targetId: project.id, roleId: r.id, inherited: false });
     }
   }
 
