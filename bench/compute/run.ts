@@ -139,7 +139,11 @@ async function fakePhase(): Promise<Record<string, unknown>> {
       count = 0;
       let marker = '';
       for (;;) {
-        const page = await c.call<{ servers: Server[] }>('compute', 'GET', `/servers/detail?limit=1000${marker ? `&marker=${marker}` : ''}`);
+        const page = await c.call<{ servers: Server[] }>(
+          'compute',
+          'GET',
+          `/servers/detail?limit=1000${marker ? `&marker=${marker}` : ''}`,
+        );
         count += page.servers.length;
         if (page.servers.length < 1000) break;
         marker = page.servers[page.servers.length - 1]?.id ?? '';
