@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { ensureBuilt, startKumo } from '../identity/kumo-process.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { machineInfo, memoryOf } from '../lib/proc-stats.js';
+import { recordedQemuPids } from '../../test/support/qemu-pids.js';
 import { connect, type CloudClient } from './cloud-client.js';
 
 const BOOTS = Number(process.env.BOOTS ?? '300');
@@ -165,8 +166,11 @@ async function qemuPhase(): Promise<Record<string, unknown>> {
   const imageFile = await ensureGuestImage();
   const dataDir = mkdtempSync(join(process.env.BENCH_DIR ?? '/var/tmp', 'kumo-bench-qemu-'));
   const kumo = await startKumo({ dataDir, driver: 'qemu' });
+  const created: string[] = [];
+  let client: CloudClient | undefined;
   try {
     const c = await connect(dataDir);
+    client = c;
     const { imageId } = await setup(c, imageFile);
     // 128 MiB: Debian 12's cloud kernel does not boot in the 64 MiB of the fake phase's flavor.
     const qemuFlavor = 'bench-qemu';
@@ -178,6 +182,7 @@ async function qemuPhase(): Promise<Record<string, unknown>> {
       const r = await c.call<{ server: Server }>('compute', 'POST', '/servers', {
         server: { name: `q-${i}`, imageRef: imageId, flavorRef: qemuFlavor },
       });
+      created.push(r.server.id);
       await waitStatus(c, r.server.id, 'ACTIVE', 50, 300_000);
       const active = performance.now() - t0;
       let banner = NaN;
@@ -197,8 +202,28 @@ async function qemuPhase(): Promise<Record<string, unknown>> {
     const rss1 = memoryOf(kumo.pid).rssMiB;
     return { guests, kumoRssBeforeMiB: rss0, kumoRssAfterMiB: rss1, agentRssPerGuestMiB: (rss1 - rss0) / QEMU_GUESTS };
   } finally {
+    // Guests outlive the agent by design: delete them through the API, then end any the agent did not.
+    await deleteServers(client, created);
     await kumo.stop();
+    for (const pid of recordedQemuPids(join(dataDir, 'instances'))) process.kill(pid, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes servers and waits (bounded) until the API no longer shows them. */
+async function deleteServers(c: CloudClient | undefined, ids: string[]): Promise<void> {
+  if (!c) return;
+  for (const id of ids) await c.call('compute', 'DELETE', `/servers/${id}`).catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  for (const id of ids) {
+    while (Date.now() < deadline) {
+      const gone = await c.call('compute', 'GET', `/servers/${id}`).then(
+        () => false,
+        () => true,
+      );
+      if (gone) break;
+      await sleep(250);
+    }
   }
 }
 

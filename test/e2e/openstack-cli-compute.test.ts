@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import {
 } from '../support/kumo-cli.js';
 import { ensureGuestImage } from '../support/guest-image.js';
 import { CHROMIUM, launchBrowser, viewConsole } from '../support/novnc-browser.js';
+import { recordedQemuPids } from '../support/qemu-pids.js';
 
 const tools = onPath('openstack') && onPath('qemu-system-x86_64') && onPath('ssh-keygen') && existsSync(CHROMIUM);
 const skipReason = !tools && !process.env.CI ? 'the openstack CLI, QEMU, ssh-keygen or chromium is not installed' : undefined;
@@ -55,23 +56,7 @@ describe('openstack CLI: servers on QEMU against kumo up (Nova install guide)', 
   }
 
   /** QEMU pids the agent recorded for servers still on disk. */
-  function qemuPids(): number[] {
-    const dir = join(dataDir, 'instances');
-    if (!existsSync(dir)) return [];
-    const pids: number[] = [];
-    for (const d of readdirSync(dir)) {
-      const f = join(dir, d, 'qemu.pid');
-      if (existsSync(f)) pids.push(Number(readFileSync(f, 'utf8').trim()));
-    }
-    return pids.filter((p) => {
-      try {
-        process.kill(p, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-  }
+  const qemuPids = (): number[] => recordedQemuPids(join(dataDir, 'instances'));
 
   before(async () => {
     ensureBuilt();
