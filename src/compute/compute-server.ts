@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bus } from '../lib/bus/bus.js';
 import type { ServiceSession } from '../lib/clients/service-session.js';
 import type { KumoConfig } from '../lib/config/config.js';
-import { openDatabase } from '../lib/db/database.js';
-import { migrateToLatest } from '../lib/db/migrations.js';
+import { openMigratedDatabase } from '../lib/db/migrations.js';
 import { createServiceApp } from '../lib/http/app.js';
 import type { TokenValidator } from '../lib/http/auth-context.js';
 import type { Metrics } from '../lib/http/metrics.js';
@@ -43,15 +42,8 @@ export interface ComputeServerDeps {
   session: ServiceSession;
 }
 
-export async function openComputeDatabase(config: KumoConfig): Promise<ComputeDatabase> {
-  const database = await openDatabase<ComputeDB>(config.compute.databaseUrl);
-  try {
-    await migrateToLatest(database.db as never, 'compute', computeMigrations);
-  } catch (e) {
-    await database.close();
-    throw e;
-  }
-  return database;
+export function openComputeDatabase(config: KumoConfig): Promise<ComputeDatabase> {
+  return openMigratedDatabase<ComputeDB>(config.compute.databaseUrl, 'compute', computeMigrations);
 }
 
 export async function createComputeServer(config: KumoConfig, deps: ComputeServerDeps): Promise<ComputeServer> {

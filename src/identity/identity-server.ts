@@ -2,8 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { KumoConfig } from '../lib/config/config.js';
 import { FernetKeyRepository } from '../lib/crypto/fernet-key-repository.js';
-import { openDatabase } from '../lib/db/database.js';
-import { migrateToLatest } from '../lib/db/migrations.js';
+import { openMigratedDatabase } from '../lib/db/migrations.js';
 import { createServiceApp } from '../lib/http/app.js';
 import type { Metrics } from '../lib/http/metrics.js';
 import type { Logger } from '../lib/log.js';
@@ -30,16 +29,8 @@ export interface IdentityServerDeps {
 }
 
 /** Opens and migrates the identity database. */
-export async function openIdentityDatabase(config: KumoConfig): Promise<IdentityDatabase> {
-  const database = await openDatabase<IdentityDB>(config.identity.databaseUrl);
-  try {
-    await migrateToLatest(database.db as never, 'identity', identityMigrations);
-  } catch (e) {
-    // An open pool would keep the process alive after the failure is reported.
-    await database.close();
-    throw e;
-  }
-  return database;
+export function openIdentityDatabase(config: KumoConfig): Promise<IdentityDatabase> {
+  return openMigratedDatabase<IdentityDB>(config.identity.databaseUrl, 'identity', identityMigrations);
 }
 
 /** The Fernet key repository, created on first use like `keystone-manage fernet_setup`. */

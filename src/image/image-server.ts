@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KumoConfig } from '../lib/config/config.js';
 import { KumoError, notFound } from '../lib/errors.js';
-import { openDatabase } from '../lib/db/database.js';
-import { migrateToLatest } from '../lib/db/migrations.js';
+import { openMigratedDatabase } from '../lib/db/migrations.js';
 import { createServiceApp } from '../lib/http/app.js';
 import type { TokenValidator } from '../lib/http/auth-context.js';
 import type { Metrics } from '../lib/http/metrics.js';
@@ -39,15 +38,8 @@ export interface ImageServerDeps {
   tokens: TokenValidator;
 }
 
-export async function openImageDatabase(config: KumoConfig): Promise<ImageDatabase> {
-  const database = await openDatabase<ImageDB>(config.image.databaseUrl);
-  try {
-    await migrateToLatest(database.db as never, 'image', imageMigrations);
-  } catch (e) {
-    await database.close();
-    throw e;
-  }
-  return database;
+export function openImageDatabase(config: KumoConfig): Promise<ImageDatabase> {
+  return openMigratedDatabase<ImageDB>(config.image.databaseUrl, 'image', imageMigrations);
 }
 
 export async function createImageServer(config: KumoConfig, deps: ImageServerDeps): Promise<ImageServer> {

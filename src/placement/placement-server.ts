@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { KumoConfig } from '../lib/config/config.js';
-import { openDatabase } from '../lib/db/database.js';
-import { migrateToLatest } from '../lib/db/migrations.js';
+import { openMigratedDatabase } from '../lib/db/migrations.js';
 import { createServiceApp } from '../lib/http/app.js';
 import type { TokenValidator } from '../lib/http/auth-context.js';
 import type { Metrics } from '../lib/http/metrics.js';
@@ -40,15 +39,8 @@ export interface PlacementServerDeps {
 /** Placement bodies are small JSON documents; 1 MiB is generous even for a big POST /allocations. */
 const BODY_LIMIT = 1024 * 1024;
 
-export async function openPlacementDatabase(config: KumoConfig): Promise<PlacementDatabase> {
-  const database = await openDatabase<PlacementDB>(config.placement.databaseUrl);
-  try {
-    await migrateToLatest(database.db as never, 'placement', placementMigrations);
-  } catch (e) {
-    await database.close();
-    throw e;
-  }
-  return database;
+export function openPlacementDatabase(config: KumoConfig): Promise<PlacementDatabase> {
+  return openMigratedDatabase<PlacementDB>(config.placement.databaseUrl, 'placement', placementMigrations);
 }
 
 export async function createPlacementServer(config: KumoConfig, deps: PlacementServerDeps): Promise<PlacementServer> {

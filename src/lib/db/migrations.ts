@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Migrator, SqliteAdapter, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import { openDatabase, type Database } from './database.js';
 
 /**
  * Each service owns an ordered list of migrations and its own bookkeeping
@@ -40,4 +41,20 @@ async function migrateOnce(db: Kysely<unknown>, service: string, migrations: Mig
     throw new Error(`${service} migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/**
+ * Opens a service's database and brings its schema up to date. On failure the
+ * pool is closed: an open pool would keep the process alive after the error
+ * is reported.
+ */
+export async function openMigratedDatabase<DB>(url: string, service: string, migrations: MigrationSet): Promise<Database<DB>> {
+  const database = await openDatabase<DB>(url);
+  try {
+    await migrateToLatest(database.db as never, service, migrations);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  return database;
 }
