@@ -30,7 +30,7 @@ test('argv: TCG guest with disk, serial log, QMP, VNC and no NIC', () => {
   assert.deepEqual(after(argv, '-cpu'), []);
   assert.deepEqual(after(argv, '-m'), ['512']);
   assert.deepEqual(after(argv, '-smp'), ['2']);
-  assert.deepEqual(after(argv, '-vnc'), ['127.0.0.1:3']);
+  assert.deepEqual(after(argv, '-vnc'), ['127.0.0.1:3,to=999']);
   assert.deepEqual(after(argv, '-qmp'), ['unix:/var/lib/kumo/instances/x/qmp.sock,server=on,wait=off']);
   assert.deepEqual(after(argv, '-chardev'), ['file,id=console0,path=/var/lib/kumo/instances/x/console.log,append=on']);
   assert.deepEqual(after(argv, '-serial'), ['chardev:console0']);

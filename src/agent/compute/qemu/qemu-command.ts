@@ -40,6 +40,9 @@ export function qemuEscape(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
+/** Highest VNC port a guest may take (displays 0..999). */
+export const VNC_LAST_PORT = 6899;
+
 export function buildQemuArgv(c: QemuGuestConfig, nics: NicArgsBuilder = noNics): string[] {
   if (c.vncPort < 5900 || c.vncPort > 65535) throw new Error(`VNC port ${c.vncPort} out of range`);
   const bus = c.diskBus && ['virtio', 'ide', 'scsi', 'sata'].includes(c.diskBus) ? c.diskBus : 'virtio';
@@ -67,7 +70,8 @@ export function buildQemuArgv(c: QemuGuestConfig, nics: NicArgsBuilder = noNics)
     '-vga',
     'std',
     '-vnc',
-    `${c.vncListen}:${c.vncPort - 5900}`,
+    // `to=` lets QEMU itself take the next free display when another process won the race for this one.
+    `${c.vncListen}:${c.vncPort - 5900},to=${VNC_LAST_PORT - 5900}`,
     '-chardev',
     `file,id=console0,path=${qemuEscape(c.consoleLog)},append=on`,
     '-serial',

@@ -15,7 +15,7 @@ import { InstanceNotFoundError, type ComputeDriver, type DriverInstance, type Ho
 import { isAlive, killPid, spawnSupervised } from '../../host/host-process.js';
 import { convertImage, createOverlay, imageInfo, kvmUsable, qemuVersion, resizeImage } from '../../host/qemu-img.js';
 import { ImageCache, type ImageFetcher } from './image-cache.js';
-import { buildQemuArgv, noNics, type NicArgsBuilder } from './qemu-command.js';
+import { buildQemuArgv, noNics, VNC_LAST_PORT, type NicArgsBuilder } from './qemu-command.js';
 import { readTail, trimLog } from './console-log.js';
 import { QmpClient, withQmp } from './qmp-client.js';
 
@@ -389,7 +389,18 @@ export class QemuDriver implements ComputeDriver {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        (await QmpClient.connect(this.#qmpPath(meta.uuid), 2000)).close();
+        const qmp = await QmpClient.connect(this.#qmpPath(meta.uuid), 2000);
+        try {
+          // The display QEMU actually bound may be past the one asked for (see `to=` in the argv).
+          const vnc = await qmp.execute<{ service?: string }>('query-vnc');
+          const bound = Number(vnc.service);
+          if (Number.isInteger(bound) && bound !== meta.vncPort) {
+            meta.vncPort = bound;
+            await this.#writeMeta(meta);
+          }
+        } finally {
+          qmp.close();
+        }
         return;
       } catch (e) {
         if (!(await isAlive(child.pid, meta.uuid)) || Date.now() > deadline) {
@@ -451,11 +462,11 @@ export class QemuDriver implements ComputeDriver {
       if (m?.vncPort) taken.add(m.vncPort);
     }
     const candidates = preferred >= 5900 ? [preferred] : [];
-    for (let p = 5900; p < 6900; p++) candidates.push(p);
+    for (let p = 5900; p <= VNC_LAST_PORT; p++) candidates.push(p);
     for (const port of candidates) {
       if (!taken.has(port) && (await portFree(this.#c.vncListen, port))) return port;
     }
-    throw new Error('No free VNC port between 5900 and 6899.');
+    throw new Error(`No free VNC port between 5900 and ${VNC_LAST_PORT}.`);
   }
 }
 
