@@ -5,7 +5,7 @@ import type { AllocationRow, Consumer, ConsumerClaim, Inventory, Provider } from
 import type { Transaction } from 'kysely';
 import type { PlacementKysely } from './placement-database.js';
 import type { PlacementDB } from './schema.js';
-import { bumpGeneration, inventoryOf, providerOf, usageByClass } from './provider-store.js';
+import { bumpGeneration, inventoryOf, inventoryRow, providerOf, usageByClass } from './provider-store.js';
 
 /** Everything the candidate search reads, loaded in one go. */
 export interface ProviderSnapshot {
@@ -39,28 +39,24 @@ export class AllocationStore {
       : undefined;
   }
 
-  async byConsumer(uuid: string): Promise<AllocationRow[]> {
-    const rows = await this.db
-      .selectFrom('allocations')
-      .selectAll()
-      .where('consumer_uuid', '=', uuid)
-      .orderBy('provider_uuid')
-      .orderBy('resource_class')
-      .execute();
-    return rows.map((r) => ({
-      consumerUuid: r.consumer_uuid,
-      providerUuid: r.provider_uuid,
-      resourceClass: r.resource_class,
-      used: Number(r.used),
-    }));
+  byConsumer(uuid: string): Promise<AllocationRow[]> {
+    return this.allocationsBy('consumer_uuid', uuid, 'provider_uuid');
   }
 
-  async byProvider(uuid: string): Promise<AllocationRow[]> {
+  byProvider(uuid: string): Promise<AllocationRow[]> {
+    return this.allocationsBy('provider_uuid', uuid, 'consumer_uuid');
+  }
+
+  private async allocationsBy(
+    key: 'consumer_uuid' | 'provider_uuid',
+    uuid: string,
+    then: 'consumer_uuid' | 'provider_uuid',
+  ): Promise<AllocationRow[]> {
     const rows = await this.db
       .selectFrom('allocations')
       .selectAll()
-      .where('provider_uuid', '=', uuid)
-      .orderBy('consumer_uuid')
+      .where(key, '=', uuid)
+      .orderBy(then)
       .orderBy('resource_class')
       .execute();
     return rows.map((r) => ({
@@ -129,19 +125,7 @@ export class AllocationStore {
           }
           await trx.deleteFrom('inventories').where('provider_uuid', '=', p.uuid).execute();
           for (const inv of p.inventories) {
-            await trx
-              .insertInto('inventories')
-              .values({
-                provider_uuid: p.uuid,
-                resource_class: inv.resourceClass,
-                total: inv.total,
-                reserved: inv.reserved,
-                min_unit: inv.minUnit,
-                max_unit: inv.maxUnit,
-                step_size: inv.stepSize,
-                allocation_ratio: inv.allocationRatio,
-              })
-              .execute();
+            await trx.insertInto('inventories').values(inventoryRow(p.uuid, inv)).execute();
           }
         }
         await this.#replaceIn(trx, claims);

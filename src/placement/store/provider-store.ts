@@ -28,6 +28,18 @@ export const inventoryOf = (r: InventoryTable): Inventory => ({
   allocationRatio: Number(r.allocation_ratio),
 });
 
+/** The inventories row of one inventory (the inverse of inventoryOf). */
+export const inventoryRow = (providerUuid: string, inv: Inventory): InventoryTable => ({
+  provider_uuid: providerUuid,
+  resource_class: inv.resourceClass,
+  total: inv.total,
+  reserved: inv.reserved,
+  min_unit: inv.minUnit,
+  max_unit: inv.maxUnit,
+  step_size: inv.stepSize,
+  allocation_ratio: inv.allocationRatio,
+});
+
 export const providerNotFound = (uuid: string): Error =>
   notFound(`No resource provider with uuid ${uuid} found`, 'placement.resource_provider.not_found');
 
@@ -191,19 +203,7 @@ export class ProviderStore {
         await trx.deleteFrom('inventories').where('provider_uuid', '=', uuid).where('resource_class', 'in', scope).execute();
       const exceeded: string[] = [];
       for (const inv of wanted.values()) {
-        await trx
-          .insertInto('inventories')
-          .values({
-            provider_uuid: uuid,
-            resource_class: inv.resourceClass,
-            total: inv.total,
-            reserved: inv.reserved,
-            min_unit: inv.minUnit,
-            max_unit: inv.maxUnit,
-            step_size: inv.stepSize,
-            allocation_ratio: inv.allocationRatio,
-          })
-          .execute();
+        await trx.insertInto('inventories').values(inventoryRow(uuid, inv)).execute();
         const used = usage.get(inv.resourceClass) ?? 0;
         if (used > Math.floor((inv.total - inv.reserved) * inv.allocationRatio)) exceeded.push(inv.resourceClass);
       }
