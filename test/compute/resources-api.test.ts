@@ -23,12 +23,26 @@ before(async () => {
 after(() => h?.close());
 
 describe('versions', () => {
-  it('serves the version list and the v2.1 document without a token', async () => {
+  it('serves the version list (v2.0 first, as Nova) and each version document without a token', async () => {
     const root = await fetch(h.urls.compute!.replace(/\/v2\.1$/, '/'));
     assert.equal(root.status, 200);
-    const list = (await root.json()) as { versions: Record<string, unknown>[] };
-    assert.equal(list.versions[0]?.id, 'v2.1');
-    assert.equal(list.versions[0]?.version, '2.93');
+    const list = (await root.json()) as { versions: { id: string; version: string; links: { rel: string; href: string }[] }[] };
+    assert.deepEqual(
+      list.versions.map((v) => v.id),
+      ['v2.0', 'v2.1'],
+    );
+    assert.equal(list.versions[1]?.version, '2.93');
+    for (const v of list.versions) {
+      const self = v.links.find((l) => l.rel === 'self')!;
+      const doc = await fetch(self.href);
+      assert.equal(doc.status, 200, self.href);
+      const body = (await doc.json()) as { version: { id: string; links: { rel: string; href: string }[] } };
+      assert.equal(body.version.id, v.id);
+      assert.deepEqual(
+        body.version.links.filter((l) => l.rel === 'self'),
+        [self],
+      );
+    }
     const one = await h.request('compute', 'GET', '/', { token: null });
     assert.equal(one.status, 200);
     assertShape(one.body.version, ['id', 'links', 'status', 'updated', 'media-types', 'version', 'min_version'], []);

@@ -16,9 +16,17 @@ export const COMPUTE_MICROVERSIONS: MicroversionPolicy = {
   max: '2.93',
 };
 
-/** Negotiates the microversion of every /v2.1 request and announces it in the response. */
+/**
+ * Negotiates the microversion of every /v2.1 request and announces it in the
+ * response, with Nova's own name for the request id (x-compute-request-id,
+ * which clients such as Tempest read to find instance actions).
+ */
 export function registerMicroversions(app: FastifyInstance): void {
   app.decorateRequest('microversion', null as unknown as Microversion);
+  // onSend: also on faults, whose onRequest chain may have stopped early.
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-compute-request-id', req.id);
+  });
   app.addHook('onRequest', async (req, reply) => {
     req.microversion = new Microversion(2, 1);
     if (!req.url.startsWith('/v2.1')) return;

@@ -86,8 +86,8 @@ export function registerServerActionRoutes(app: FastifyInstance, s: ServerServic
           rebuildValidator(mv),
           b,
         );
-        const { personality: _p, 'OS-DCF:diskConfig': _d, ...input } = rebuild;
-        const done = await a.rebuild(caller, row, input);
+        const { personality: _p, 'OS-DCF:diskConfig': diskConfig, ...input } = rebuild;
+        const done = await a.rebuild(caller, row, { ...input, diskConfig });
         const full = mv.atLeast('2.75');
         const [rec] = await s.servers.records([done.row]);
         const view = serverView(rec!, await viewContext(s, req, [row.uuid]), full);
@@ -99,8 +99,8 @@ export function registerServerActionRoutes(app: FastifyInstance, s: ServerServic
       }
       case 'resize': {
         enforce(s.policy, req, 'os_compute_api:servers:resize', target);
-        const { resize } = assertValid<{ resize: { flavorRef: string | number } }>(ACTION_SCHEMAS.resize, b);
-        await a.resize(caller, row, String(resize.flavorRef));
+        const { resize } = assertValid<{ resize: { flavorRef: string | number; 'OS-DCF:diskConfig'?: string } }>(ACTION_SCHEMAS.resize, b);
+        await a.resize(caller, row, String(resize.flavorRef), resize['OS-DCF:diskConfig']);
         return;
       }
       case 'confirmResize':

@@ -4,6 +4,7 @@ import { assertValid } from '../../lib/http/validation.js';
 import { listServers, type ListParams } from '../domain/server-list.js';
 import type { CreateServerInput } from '../domain/server-service.js';
 import type { ServerServices } from '../domain/server-services.js';
+import { registerImageProxyRoutes } from './image-proxy-routes.js';
 import { callerOf, enforce } from './route-helpers.js';
 import { registerServerActionRoutes, type ExtraServerAction } from './server-action-routes.js';
 import { ServerParam, allowed, viewContext, type ServerParams } from './server-route-context.js';
@@ -130,4 +131,5 @@ export function registerServerRoutes(app: FastifyInstance, s: ServerServices, ex
 
   registerServerActionRoutes(app, s, extraActions);
   registerServerSubresourceRoutes(app, s);
+  registerImageProxyRoutes(app, s.imageProxy, s.servers.deps.resources.quotas, () => s.servers.deps.images.endpoint());
 }

@@ -35,7 +35,7 @@ const metaOne = metadataBody('meta');
 const tagRe = new RegExp(TAG_SCHEMA.pattern);
 const noSuchResource = () => notFound('The resource could not be found.');
 
-/** Metadata, tags (2.26) and instance actions of a server. */
+/** Metadata, tags (2.26), instance actions and the (always empty) password of a server. */
 export function registerServerSubresourceRoutes(app: FastifyInstance, s: ServerServices): void {
   const load = async (req: FastifyRequest<{ Params: { server_id: string } }>, rule: string, withDeleted = false): Promise<InstanceRow> => {
     const row = await s.servers.getRow(callerOf(s.policy, req), req.params.server_id, withDeleted);
@@ -228,5 +228,17 @@ export function registerServerSubresourceRoutes(app: FastifyInstance, s: ServerS
       view.events = found.events.map((e) => eventView(e, row.project_id, { mv, details }));
     }
     return { instanceAction: view };
+  });
+
+  // ---------------------------------------------------------- server password
+  // The guest posts its encrypted password to the metadata service, which
+  // Kumo does not run: there is never one to show, and clearing is a no-op.
+  app.get<ServerParams>('/v2.1/servers/:server_id/os-server-password', { schema: { params: ServerParam } }, async (req) => {
+    await load(req, 'os_compute_api:os-server-password:show');
+    return { password: '' };
+  });
+  app.delete<ServerParams>('/v2.1/servers/:server_id/os-server-password', { schema: { params: ServerParam } }, async (req, reply) => {
+    await load(req, 'os_compute_api:os-server-password:clear');
+    reply.code(204);
   });
 }

@@ -8,6 +8,7 @@ import { ACTION_RULES, SOFT_REBOOT_RULE, checkInstanceState, statusOf, type Stat
 import { flavorResources } from './scheduler.js';
 import { imageSpecOf } from './server-image-client.js';
 import { checkUserData, flavorSpecOf, generatePassword, refId, type ServerService } from './server-service.js';
+import { canonicalIPv6 } from './ip-address.js';
 
 /** Simple power actions: API name → (Nova action name, task_state, agent method, allowed states). */
 const POWER_ACTIONS: Record<string, { action: string; task: string; method: string; rule: StateRule }> = {
@@ -43,6 +44,8 @@ export interface RebuildInput {
   key_name?: string | null;
   user_data?: string | null;
   hostname?: string;
+  /** OS-DCF:diskConfig: AUTO or MANUAL partitioning of the new root disk. */
+  diskConfig?: string;
 }
 
 /** Server actions (POST /servers/{id}/action): state checks, task states, instance actions, casts to the agent. */
@@ -156,8 +159,9 @@ export class ServerActions {
     if (input.name !== undefined) patch.display_name = input.name;
     if (input.description !== undefined) patch.display_description = input.description;
     if (input.accessIPv4 !== undefined) patch.access_ip_v4 = input.accessIPv4 || null;
-    if (input.accessIPv6 !== undefined) patch.access_ip_v6 = input.accessIPv6 || null;
+    if (input.accessIPv6 !== undefined) patch.access_ip_v6 = input.accessIPv6 ? canonicalIPv6(input.accessIPv6) : null;
     if (input.hostname !== undefined) patch.hostname = input.hostname;
+    if (input.diskConfig !== undefined) patch.auto_disk_config = input.diskConfig === 'AUTO' ? 1 : 0;
     if (input.user_data !== undefined) patch.user_data = input.user_data;
     if (input.key_name !== undefined) {
       if (input.key_name === null) {
@@ -181,7 +185,7 @@ export class ServerActions {
     return { row: fresh, adminPass: input.adminPass ?? generatePassword() };
   }
 
-  async resize(caller: ComputeCaller, row: InstanceRow, flavorRef: string): Promise<void> {
+  async resize(caller: ComputeCaller, row: InstanceRow, flavorRef: string, diskConfig?: string): Promise<void> {
     this.svc.assertNotLocked(caller, row);
     checkInstanceState('resize', row, ACTION_RULES.resize!);
     this.#needsHost(row, 'resize');
@@ -210,7 +214,11 @@ export class ServerActions {
       caller,
       row,
       'resize',
-      { task_state: 'resize_prep', scheduling: JSON.stringify({ ...sched, oldFlavor: current, newFlavor: flavorSpecOf(flavor) }) },
+      {
+        task_state: 'resize_prep',
+        scheduling: JSON.stringify({ ...sched, oldFlavor: current, newFlavor: flavorSpecOf(flavor) }),
+        ...(diskConfig !== undefined ? { auto_disk_config: diskConfig === 'AUTO' ? 1 : 0 } : {}),
+      },
       { method: 'resize_instance', extra: { newFlavor: flavorSpecOf(flavor) } },
     );
   }
@@ -255,7 +263,8 @@ export class ServerActions {
     this.#needsHost(row, 'createImage');
     const image = await this.svc.deps.images.createSnapshot(
       caller.token,
-      this.#snapshotBody(caller, row, name, { ...metadata, image_type: 'snapshot' }),
+      // As Nova, the caller's metadata may override the image type.
+      this.#snapshotBody(caller, row, name, { image_type: 'snapshot', ...metadata }),
     );
     await this.#begin(
       caller,
@@ -287,7 +296,7 @@ export class ServerActions {
     if (b.rotation === 0) return undefined;
     const image = await images.createSnapshot(
       caller.token,
-      this.#snapshotBody(caller, row, b.name, { ...b.metadata, image_type: 'backup', backup_type: b.backupType }),
+      this.#snapshotBody(caller, row, b.name, { image_type: 'backup', ...b.metadata, backup_type: b.backupType }),
     );
     await this.#begin(
       caller,

@@ -34,6 +34,8 @@ export const SERVER_POLICY: Record<string, string> = {
   'os_compute_api:os-lock-server:unlock': OWNER,
   'os_compute_api:os-lock-server:unlock:unlock_override': ADMIN,
   'os_compute_api:os-admin-password': OWNER,
+  'os_compute_api:os-server-password:show': OWNER,
+  'os_compute_api:os-server-password:clear': OWNER,
   'os_compute_api:os-console-output': OWNER,
   'os_compute_api:os-admin-actions:reset_state': ADMIN,
   'os_compute_api:os-migrate-server:migrate': ADMIN,

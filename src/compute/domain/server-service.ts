@@ -14,6 +14,7 @@ import { statusOf } from './instance-states.js';
 import type { Flavor, ResourceServices } from './resource-services.js';
 import type { Scheduler } from './scheduler.js';
 import { imageSpecOf, type GlanceImage, type ServerImageClient } from './server-image-client.js';
+import { canonicalIPv6 } from './ip-address.js';
 
 /** A server with what its views show, loaded in batches for lists. */
 export interface ServerRecord {
@@ -240,7 +241,7 @@ export class ServerService {
         locked_by: null,
         locked_reason: null,
         access_ip_v4: input.accessIPv4 ?? null,
-        access_ip_v6: input.accessIPv6 ?? null,
+        access_ip_v6: input.accessIPv6 ? canonicalIPv6(input.accessIPv6) : null,
         auto_disk_config: input.diskConfig === 'AUTO' ? 1 : 0,
         security_groups: JSON.stringify((input.security_groups ?? [{ name: 'default' }]).map((g) => g.name)),
         scheduling: JSON.stringify(scheduling),
@@ -356,7 +357,7 @@ export class ServerService {
     if (u.description !== undefined) patch.display_description = u.description;
     if (u.hostname !== undefined) patch.hostname = u.hostname;
     if (u.accessIPv4 !== undefined) patch.access_ip_v4 = u.accessIPv4 || null;
-    if (u.accessIPv6 !== undefined) patch.access_ip_v6 = u.accessIPv6 || null;
+    if (u.accessIPv6 !== undefined) patch.access_ip_v6 = u.accessIPv6 ? canonicalIPv6(u.accessIPv6) : null;
     if (u.diskConfig !== undefined) patch.auto_disk_config = u.diskConfig === 'AUTO' ? 1 : 0;
     await this.store.update(row.uuid, patch);
     return this.get(caller, id);

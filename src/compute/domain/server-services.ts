@@ -9,6 +9,7 @@ import { ServerStore } from '../store/server-store.js';
 import type { ComputeCaller } from './caller.js';
 import { Conductor } from './conductor.js';
 import type { ConsoleTarget, ConsoleTargets } from './console-targets.js';
+import { ImageProxyService, createImageProxyClient, type ImageProxyClient } from './image-proxy.js';
 import { instanceSpecOf } from './instance-spec.js';
 import type { ResourceServices } from './resource-services.js';
 import { Scheduler, type PlacementApi } from './scheduler.js';
@@ -28,6 +29,7 @@ export interface ServerServicesDeps {
   /** Overrides for tests. */
   placement?: PlacementApi;
   images?: ServerImageClient;
+  imageProxy?: ImageProxyClient;
 }
 
 /** Servers, their actions and the conductor. */
@@ -36,6 +38,8 @@ export interface ServerServices {
   readonly servers: ServerService;
   readonly actions: ServerActions;
   readonly conductor: Conductor;
+  /** Nova's /images proxy over the image service. */
+  readonly imageProxy: ImageProxyService;
   /** Server lookups for the console API. */
   readonly consoleTargets: ConsoleTargets;
   /** Starts serving the conductor topic and the build watchdog. */
@@ -47,6 +51,7 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
   const store = new ServerStore(deps.db);
   const placement = deps.placement ?? new ServiceClient(deps.session, 'placement', { microversion: '1.36' });
   const images = deps.images ?? createServerImageClient(deps.session);
+  const imageProxy = new ImageProxyService(deps.imageProxy ?? createImageProxyClient(deps.session));
   const groupHosts = async (uuids: string[]) => {
     const rows = await store.list({ uuids, deleted: 'no', sort: [{ key: 'uuid', dir: 'asc' }] });
     return rows.map((r) => r.host).filter((h): h is string => !!h);
@@ -74,6 +79,7 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
     servers,
     actions,
     conductor,
+    imageProxy,
     consoleTargets,
     start: () => conductor.start(),
     close: () => conductor.close(),

@@ -25,13 +25,27 @@ interface FakeGuest {
   imageId: string | null;
 }
 
-export const FAKE_CONSOLE_TEXT = 'FAKE CONSOLE OUTPUT\nThis server runs on the Kumo fake compute driver: there is no real guest.\n';
+/**
+ * A short boot log (more lines than a client's usual tail, so "all of it"
+ * differs from "the last few"), ending at a login prompt without a newline
+ * as a real serial console does.
+ */
+export const FAKE_CONSOLE_TEXT = [
+  'FAKE CONSOLE OUTPUT',
+  'This server runs on the Kumo fake compute driver: there is no real guest.',
+  '[    0.000000] Linux version 0.0.0-fake',
+  '[    0.100000] Booting the fake kernel',
+  '[    1.000000] Mounting root filesystem',
+  '[    2.000000] Starting cloud-init',
+  'login: ',
+].join('\n');
 
 export class FakeDriver implements ComputeDriver {
   readonly hypervisorType = 'fake';
   readonly #config: FakeDriverConfig;
   readonly #guests = new Map<string, FakeGuest>();
   readonly #file: string;
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(config: FakeDriverConfig) {
     this.#config = config;
@@ -132,12 +146,13 @@ export class FakeDriver implements ComputeDriver {
     await this.#set(instance.uuid, PowerState.RUNNING);
   }
 
-  async snapshot(uuid: string, _format: string, upload: SnapshotUploader): Promise<void> {
+  async snapshot(uuid: string, format: string, upload: SnapshotUploader): Promise<void> {
     this.#guest(uuid);
     const dir = join(this.#config.stateDir, 'snapshots');
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${uuid}.img`);
-    await writeFile(path, `fake snapshot of ${uuid}\n`);
+    // The image service checks that the data is in the image's disk_format.
+    await writeFile(path, format === 'qcow2' ? emptyQcow2(FAKE_SNAPSHOT_BYTES) : Buffer.alloc(64 * 1024));
     try {
       await upload(path);
     } finally {
@@ -148,7 +163,8 @@ export class FakeDriver implements ComputeDriver {
   async consoleOutput(uuid: string, lines: number | null): Promise<string> {
     this.#guest(uuid);
     if (lines === null) return FAKE_CONSOLE_TEXT;
-    return FAKE_CONSOLE_TEXT.split('\n').slice(0, -1).slice(-lines).join('\n') + (lines > 0 ? '\n' : '');
+    // Nova's _tail_log: the last `lines` pieces of the log split at newlines; 0 is nothing.
+    return lines === 0 ? '' : FAKE_CONSOLE_TEXT.split('\n').slice(-lines).join('\n');
   }
 
   async vncConsole(uuid: string): Promise<{ host: string; port: number }> {
@@ -176,9 +192,42 @@ export class FakeDriver implements ComputeDriver {
     if (this.#config.delayMs) await new Promise((r) => setTimeout(r, this.#config.delayMs));
   }
 
-  async #save(): Promise<void> {
-    const tmp = `${this.#file}.tmp`;
-    await writeFile(tmp, JSON.stringify([...this.#guests.values()]));
-    await rename(tmp, this.#file);
+  /** Saves one at a time: concurrent operations would otherwise race on the temporary file. */
+  #save(): Promise<void> {
+    const write = async () => {
+      const tmp = `${this.#file}.tmp`;
+      await writeFile(tmp, JSON.stringify([...this.#guests.values()]));
+      await rename(tmp, this.#file);
+    };
+    const next = this.#saving.then(write, write);
+    this.#saving = next.catch(() => undefined);
+    return next;
   }
+}
+
+/** Virtual size of a fake snapshot (its data are all zeros, so the file stays small). */
+const FAKE_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * An empty qcow2 (version 3, 64 KiB clusters, no backing file) laid out as
+ * `qemu-img create` does: header, refcount table, one refcount block, L1
+ * table. The image service runs `qemu-img info` on uploads, so a header alone
+ * is refused.
+ */
+function emptyQcow2(virtualSize: number): Buffer {
+  const cluster = 0x10000;
+  const b = Buffer.alloc(3 * cluster + 8);
+  b.write('QFI\xfb', 0, 'latin1');
+  b.writeUInt32BE(3, 4); // version
+  b.writeUInt32BE(16, 20); // cluster bits
+  b.writeBigUInt64BE(BigInt(virtualSize), 24);
+  b.writeUInt32BE(Math.max(1, Math.ceil(virtualSize / (cluster * (cluster / 8)))), 36); // L1 entries
+  b.writeBigUInt64BE(BigInt(3 * cluster), 40); // L1 table offset
+  b.writeBigUInt64BE(BigInt(cluster), 48); // refcount table offset
+  b.writeUInt32BE(1, 56); // refcount table clusters
+  b.writeUInt32BE(4, 96); // refcount order: 16-bit refcounts
+  b.writeUInt32BE(112, 100); // header length
+  b.writeBigUInt64BE(BigInt(2 * cluster), cluster); // refcount table -> the one block
+  for (let i = 0; i < 4; i++) b.writeUInt16BE(1, 2 * cluster + 2 * i); // clusters 0-3 are in use
+  return b;
 }
