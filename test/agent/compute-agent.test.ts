@@ -279,6 +279,38 @@ test('agent: after a restart, a guest that is not running is reported stopped; t
   assert.deepEqual(sync.expectedTaskState, [null]);
 });
 
+test('agent: at start, an interrupted build goes to ERROR with its guest removed, other interrupted tasks are cleared', async (t) => {
+  const w = await world(t);
+  const building = 'abababab-0000-4000-8000-000000000001';
+  const stopping = 'abababab-0000-4000-8000-000000000002';
+  // A previous agent had half-built one guest and was stopping another when its process ended.
+  const first = await startComputeAgent(w.config, { logger: w.logger, bus: w.bus, session: w.session });
+  await first.driver.spawn(spec(building));
+  await first.driver.spawn(spec(stopping));
+  await first.close();
+  w.conductorState.instances = [
+    spec(building, { vmState: 'building', taskState: 'spawning' }),
+    spec(stopping, { vmState: 'active', taskState: 'powering-off', powerState: PowerState.RUNNING }),
+  ];
+  w.updates.length = 0;
+  const second = await startComputeAgent(w.config, { logger: w.logger, bus: w.bus, session: w.session });
+  w.closers.push(() => second.close());
+  await until(() => w.updates.some((u) => u.uuid === building) && w.updates.some((u) => u.uuid === stopping));
+  const failed = w.updates.find((u) => u.uuid === building)!;
+  assert.equal(failed.vmState, 'error');
+  assert.equal(failed.taskState, null);
+  assert.deepEqual(failed.expectedTaskState, ['spawning']);
+  assert.match(failed.fault?.message ?? '', /interrupted/);
+  const cleared = w.updates.find((u) => u.uuid === stopping)!;
+  assert.equal(cleared.taskState, null);
+  assert.equal(cleared.vmState, undefined);
+  assert.deepEqual(cleared.expectedTaskState, ['powering-off']);
+  assert.deepEqual(
+    (await second.driver.listInstances()).map((g) => g.uuid),
+    [stopping],
+  );
+});
+
 test(
   'agent with the QEMU driver: builds from an image download, shows the console, terminates without leftovers',
   { timeout: 120_000 },

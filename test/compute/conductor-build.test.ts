@@ -126,6 +126,29 @@ describe('conductor', () => {
   });
 });
 
+describe('conductor restart', () => {
+  it('schedules again a build that the previous process never scheduled', async () => {
+    const h = await startServersHarness({ buildTimeout: 600 });
+    try {
+      await h.services.conductor.close();
+      // The build request is lost with the bus: the server waits without a host.
+      const r = await h.call('POST', '/servers', { body: body() });
+      const id = r.body.server.id;
+      assert.equal((await h.services.servers.store.get(id))?.host, null);
+      await h.services.conductor.start();
+      await h.services.conductor.redriveLostBuilds(new Date(Date.now() + 1000));
+      const s = await h.waitFor(id, (x) => x.status === 'ACTIVE');
+      assert.equal(s['OS-EXT-SRV-ATTR:host'], 'host-1');
+      // Again (a second conductor doing the same): a server that has a host is not scheduled twice.
+      await h.services.conductor.redriveLostBuilds(new Date(Date.now() + 1000));
+      const builds = h.agent.received.filter((m) => m.method === 'build_and_run_instance' && m.args.instance.uuid === id);
+      assert.equal(builds.length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 async function waitRow(h: ServersHarness, id: string, pred: (r: { host: string | null }) => boolean) {
   for (let i = 0; i < 100; i++) {
     const row = await h.services.servers.store.get(id);

@@ -122,7 +122,9 @@ export async function startComputeAgent(config: KumoConfig, deps: ComputeAgentDe
   await heartbeat();
   const hbTimer = setInterval(() => void heartbeat(), Math.max(1, cfg.heartbeatInterval) * 1000);
   hbTimer.unref();
-  void reconcile().catch((e: unknown) => log.warn({ err: e }, 'reconciliation failed'));
+  void recoverInterrupted(cfg.host, driver, ops, deps.bus, log)
+    .then(reconcile)
+    .catch((e: unknown) => log.warn({ err: e }, 'reconciliation failed'));
   const recTimer = setInterval(
     () => void reconcile().catch((e: unknown) => log.warn({ err: e }, 'reconciliation failed')),
     (deps.reconcileInterval ?? 60) * 1000,
@@ -184,6 +186,44 @@ function hostIp(): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * Once at start (Nova's init_host): a task this host had in flight when its
+ * process ended will never finish. A build is put in ERROR (its half-made
+ * guest removed); any other task is cleared, and the reconciliation that
+ * follows reports the power state the guest really has. Operations already
+ * running again (a message delivered since start) are left alone.
+ */
+export async function recoverInterrupted(
+  host: string,
+  driver: ComputeDriver,
+  ops: InstanceOperations,
+  bus: Bus,
+  log: Logger,
+): Promise<void> {
+  const { instances } = await bus.call<{ instances: InstanceSpec[] }>({ topic: CONDUCTOR_TOPIC }, 'instances_on_host', { host });
+  for (const inst of instances) {
+    if (inst.taskState === null || ops.busy(inst.uuid)) continue;
+    log.warn({ uuid: inst.uuid, vmState: inst.vmState, taskState: inst.taskState }, 'recovering a task interrupted by a restart');
+    await ops
+      .serialize(inst.uuid, async () => {
+        if (inst.vmState !== 'building') {
+          await ops.update({ uuid: inst.uuid, taskState: null, expectedTaskState: [inst.taskState] });
+          return;
+        }
+        await driver.destroy(inst.uuid).catch(() => undefined);
+        await ops.update({
+          uuid: inst.uuid,
+          vmState: 'error',
+          taskState: null,
+          powerState: PowerState.NOSTATE,
+          expectedTaskState: [inst.taskState],
+          fault: { code: 500, message: `The build was interrupted: the compute service on ${host} restarted while it ran.` },
+        });
+      })
+      .catch((e: unknown) => log.warn({ err: e, uuid: inst.uuid }, 'recovering an interrupted task failed'));
+  }
 }
 
 /**

@@ -31,6 +31,8 @@ export interface ConductorDeps {
   bus: Bus;
   log: Logger;
   now?: () => Date;
+  /** Milliseconds after start before builds lost by a previous process are scheduled again (default 10 s). */
+  redriveAfterMs?: number;
 }
 
 /**
@@ -41,6 +43,7 @@ export class Conductor {
   #sub: BusSubscription | undefined;
   #timer: NodeJS.Timeout | undefined;
   #sweeping = false;
+  #redrive: NodeJS.Timeout | undefined;
   readonly #now: () => Date;
 
   constructor(private readonly deps: ConductorDeps) {
@@ -64,11 +67,19 @@ export class Conductor {
       every,
     );
     this.#timer.unref();
+    const startedAt = this.#now();
+    this.#redrive = setTimeout(
+      () => void this.redriveLostBuilds(startedAt).catch((e: unknown) => this.deps.log.warn({ err: e }, 'rescheduling lost builds failed')),
+      this.deps.redriveAfterMs ?? 10_000,
+    );
+    this.#redrive.unref();
   }
 
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#redrive) clearTimeout(this.#redrive);
     this.#timer = undefined;
+    this.#redrive = undefined;
     await this.#sub?.close();
     this.#sub = undefined;
   }
@@ -87,10 +98,29 @@ export class Conductor {
     }
   }
 
+  /**
+   * A build request lives only in the bus: one that a stopped process had
+   * not yet scheduled (the in-process bus, or a conductor killed mid-way)
+   * would wait for the build timeout. Servers created before this conductor
+   * started and still without a host are scheduled again; the delay lets a
+   * live conductor elsewhere finish what it holds (`build` skips any server
+   * that has a host by then).
+   */
+  async redriveLostBuilds(startedAt: Date): Promise<void> {
+    for (const row of await this.deps.store.listUnscheduled(dbTime(startedAt))) {
+      this.deps.log.warn({ uuid: row.uuid }, 'scheduling a build that a previous process did not finish');
+      const requestId = schedulingOf(row).requestId;
+      await this.build(row.uuid, requestId).catch(async (e: unknown) => {
+        await this.fail(row.uuid, { code: 500, message: (e as Error).message.slice(0, 255) }, requestId, SCHEDULE_EVENT);
+      });
+    }
+  }
+
   async build(uuid: string, requestId: string): Promise<void> {
     const { store, scheduler } = this.deps;
     const row = await store.get(uuid);
-    if (!row || row.vm_state !== 'building' || row.task_state !== 'scheduling') return;
+    // A host already chosen means another conductor (or an earlier message) scheduled it.
+    if (!row || row.vm_state !== 'building' || row.task_state !== 'scheduling' || row.host) return;
     const sched = schedulingOf(row);
     await store.startEvent(uuid, requestId, SCHEDULE_EVENT, null);
     const selection = await scheduler.selectAndClaim({

@@ -281,6 +281,19 @@ export class ServerStore {
     return this.db.selectFrom('instances').selectAll().where('host', '=', host).where('deleted', '=', 0).execute();
   }
 
+  /** Servers waiting for a host (BUILD, scheduling, no host yet) created before `before`. */
+  async listUnscheduled(before: string): Promise<InstanceRow[]> {
+    return this.db
+      .selectFrom('instances')
+      .selectAll()
+      .where('deleted', '=', 0)
+      .where('vm_state', '=', 'building')
+      .where('task_state', '=', 'scheduling')
+      .where('host', 'is', null)
+      .where('created_at', '<', before)
+      .execute();
+  }
+
   /** Live servers in BUILD created before `before`, or with a task on one of `hosts`. */
   async listStuck(buildBefore: string, downHosts: string[]): Promise<InstanceRow[]> {
     return this.db
