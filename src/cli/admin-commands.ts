@@ -9,6 +9,8 @@ import { bootstrapIdentity } from '../identity/domain/bootstrap.js';
 import { createIdentityServer, identityKeys } from '../identity/identity-server.js';
 import { identityMigrations } from '../identity/store/migrations/index.js';
 import { imageMigrations } from '../image/store/migrations/index.js';
+import { placementMigrations } from '../placement/store/migrations/index.js';
+import { computeMigrations } from '../compute/store/migrations/index.js';
 import { catalogEndpoints } from './all-in-one.js';
 import { writeCredentialFiles } from './credential-files.js';
 import { addConfigOptions, configFrom } from './config-options.js';
@@ -23,7 +25,9 @@ export function registerAdminCommands(program: Command): void {
       .description('create or repair the admin user, roles, region and catalog (like keystone-manage bootstrap)')
       .option('--admin-password <password>', 'set the admin password (also resets an existing admin)')
       .option('--identity-port <port>', 'identity port to publish in the catalog (default 5000)')
-      .option('--image-port <port>', 'image port to publish in the catalog (default 9292)'),
+      .option('--image-port <port>', 'image port to publish in the catalog (default 9292)')
+      .option('--placement-port <port>', 'placement port to publish in the catalog (default 8778)')
+      .option('--compute-port <port>', 'compute port to publish in the catalog (default 8774)'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -32,13 +36,23 @@ export function registerAdminCommands(program: Command): void {
     try {
       const given = (opts.adminPassword as string | undefined) || config.identity.adminPassword;
       const password = given || newSecret(18);
-      const endpoints = catalogEndpoints(config, { identity: config.identity.port, image: config.image.port });
+      const endpoints = catalogEndpoints(config, {
+        identity: config.identity.port,
+        image: config.image.port,
+        placement: config.placement.port,
+        compute: config.compute.port,
+      });
+      // Scale-out nodes log in with service_auth: that user is made here when it has a password.
+      const a = config.serviceAuth;
+      const serviceUser = a.username && a.password ? { name: a.username, password: a.password, projectName: a.projectName } : undefined;
       const r = await bootstrapIdentity(identity.services, {
         adminPassword: password,
         resetPassword: Boolean(given),
         region: config.region,
         endpoints,
+        serviceUser,
       });
+      if (serviceUser) say(`service user ${serviceUser.name} has admin and service on project ${serviceUser.projectName || 'admin'}`);
       if (r.adminUserCreated || given) {
         const files = writeCredentialFiles(config.dataDir, { authUrl: endpoints[0]?.url ?? '', password, region: config.region });
         say(`admin credentials written to ${files.openrc} and ${files.cloudsYaml}`);
@@ -56,6 +70,8 @@ export function registerAdminCommands(program: Command): void {
     const services = [
       { name: 'identity', url: config.identity.databaseUrl, migrations: identityMigrations },
       { name: 'image', url: config.image.databaseUrl, migrations: imageMigrations },
+      { name: 'placement', url: config.placement.databaseUrl, migrations: placementMigrations },
+      { name: 'compute', url: config.compute.databaseUrl, migrations: computeMigrations },
     ];
     for (const svc of services) {
       const database = await openDatabase(svc.url);

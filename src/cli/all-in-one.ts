@@ -85,7 +85,7 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
     started.push({ name: 'placement', app: placement.app, port: config.placement.port, close: () => placement.close() });
 
     // Services call each other over HTTP as a service user whose password lives only in this process.
-    const bus = await openBus(config.busUrl, { logger });
+    const bus = await openBus(config.busUrl, { logger, exchange: config.busExchange });
     const servicePassword = newSecret(24);
     const identityUrl = (): string => `http://${urlHost(config.host)}:${ports.identity ?? config.identity.port}/v3`;
     const session = new ServiceSession({

@@ -2,17 +2,13 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import type { FastifyInstance } from 'fastify';
-import { ConfigError, type KumoConfig } from '../lib/config/config.js';
-import { RemoteTokenValidator } from '../lib/http/remote-token-validator.js';
+import { ConfigError } from '../lib/config/config.js';
 import { redactUrl } from '../lib/db/database.js';
-import { Metrics } from '../lib/http/metrics.js';
 import { createLogger, type Logger } from '../lib/log.js';
-import { createIdentityServer } from '../identity/identity-server.js';
-import { createImageServer } from '../image/image-server.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { startAllInOne } from './all-in-one.js';
 import { addConfigOptions, configFrom } from './config-options.js';
+import { SERVABLE, serveOne, startAgentNode } from './serve-one.js';
 
 /** Closes cleanly on SIGTERM/SIGINT: in-flight requests finish, databases close, exit 0. */
 function stopOnSignals(close: () => Promise<void>, progress: (msg: string) => void, logger: Logger): void {
@@ -67,9 +63,11 @@ addConfigOptions(
   program
     .command('serve')
     .description('run one API service on its own (scale-out: shared database and bus; no bootstrap)')
-    .argument('<service>', 'the service to run: identity | image')
+    .argument('<service>', `the service to run: ${SERVABLE.join(' | ')}`)
     .option('--identity-port <port>', 'identity API port (default 5000)')
-    .option('--image-port <port>', 'image API port (default 9292)'),
+    .option('--image-port <port>', 'image API port (default 9292)')
+    .option('--placement-port <port>', 'placement API port (default 8778)')
+    .option('--compute-port <port>', 'compute API port (default 8774)'),
 ).action(async (service: string, opts: Record<string, unknown>) => {
   const config = configFrom(opts);
   const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);
@@ -81,38 +79,16 @@ addConfigOptions(
   stopOnSignals(() => served.close(), progress, logger);
 });
 
-/** One service, built for running apart: identity validates its own tokens, the others ask identity. */
-async function serveOne(
-  service: string,
-  config: KumoConfig,
-  logger: Logger,
-): Promise<{ app: FastifyInstance; port: number; path: string; databaseUrl: string; close(): Promise<void> }> {
-  const metrics = new Metrics();
-  if (service === 'identity') {
-    const s = await createIdentityServer(config, { logger, metrics });
-    return { app: s.app, port: config.identity.port, path: '/v3', databaseUrl: config.identity.databaseUrl, close: () => s.close() };
-  }
-  if (service === 'image') {
-    const a = config.serviceAuth;
-    if (!a.url || !a.username || !a.password) {
-      throw new ConfigError('service_auth.url, service_auth.username and service_auth.password are needed to validate tokens');
-    }
-    const tokens = new RemoteTokenValidator({
-      identityUrl: a.url,
-      cacheSeconds: a.cacheTime,
-      service: {
-        username: a.username,
-        password: a.password,
-        projectName: a.projectName,
-        userDomainName: a.userDomainName,
-        projectDomainName: a.projectDomainName,
-      },
-    });
-    const s = await createImageServer(config, { logger, metrics, tokens });
-    return { app: s.app, port: config.image.port, path: '', databaseUrl: config.image.databaseUrl, close: () => s.close() };
-  }
-  throw new ConfigError(`unknown service '${service}': this build serves identity and image`);
-}
+addConfigOptions(
+  program.command('agent').description('run the compute agent of this hypervisor (scale-out: shared bus, service_auth to reach the APIs)'),
+).action(async (opts: Record<string, unknown>) => {
+  const config = configFrom(opts);
+  const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);
+  const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+  const node = await startAgentNode(config, logger);
+  progress(`agent of host ${config.agent.host} running with the ${config.agent.driver} driver (bus ${redactUrl(config.busUrl)})`);
+  stopOnSignals(() => node.close(), progress, logger);
+});
 
 registerAdminCommands(program);
 

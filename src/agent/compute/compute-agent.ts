@@ -160,6 +160,7 @@ function createDriver(config: KumoConfig, image: ServiceClient): ComputeDriver {
       memoryMb: cfg.fakeMemoryMb,
       diskGb: cfg.fakeDiskGb,
       vncListen: cfg.vncListen,
+      delayMs: cfg.fakeDelayMs,
     });
   }
   return new QemuDriver({

@@ -20,7 +20,7 @@ export interface BootstrapOptions {
    * (Nova calling Placement and Glance): admin and service roles on the
    * admin project. Its password is reset whenever it no longer matches.
    */
-  serviceUser?: { name: string; password: string };
+  serviceUser?: { name: string; password: string; /** Default: the admin project. */ projectName?: string };
 }
 
 export interface BootstrapResult {
@@ -68,14 +68,26 @@ export async function bootstrapIdentity(svc: IdentityServices, opts: BootstrapOp
   await assignments.grant({ actor: 'user', actorId: user.id, target: 'system', targetId: 'all', roleId: admin.id, inherited: false });
 
   if (opts.serviceUser) {
-    // On the admin project, not a `service` one: the install guides create `service` themselves.
+    // `kumo up` uses the admin project; scale-out uses service_auth.project_name (created if missing).
     const svcRole = await role('service');
-    const { name, password } = opts.serviceUser;
+    const { name, password, projectName } = opts.serviceUser;
+    const svcProject =
+      !projectName || projectName === 'admin'
+        ? project
+        : ((await resources.findProjectByName(DEFAULT_DOMAIN_ID, projectName)) ??
+          (await resources.createProject({ name: projectName, description: 'Service users of the cloud.' }, DEFAULT_DOMAIN_ID)));
     let su = await users.findByName(DEFAULT_DOMAIN_ID, name);
     if (!su) su = await users.create({ name, password, options }, DEFAULT_DOMAIN_ID);
     else if (!(await users.passwordMatches(su.id, password))) await users.update(su.id, { password, enabled: true });
     for (const r of [admin, svcRole]) {
-      await assignments.grant({ actor: 'user', actorId: su.id, target: 'project', targetId: project.id, roleId: r.id, inherited: false });
+      await assignments.grant({
+        actor: 'user',
+        actorId: su.id,
+        target: 'project',
+        targetId: svcProject.id,
+        roleId: r.id,
+        inherited: false,
+      });
     }
   }
 

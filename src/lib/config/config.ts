@@ -12,6 +12,7 @@ export interface KumoConfig {
   logLevel: string;
   databaseUrl: string;
   busUrl: string;
+  busExchange: string;
   region: string;
   identity: IdentityConfig;
   image: ImageConfig;
@@ -60,6 +61,7 @@ export interface AgentConfig {
   fakeVcpus: number;
   fakeMemoryMb: number;
   fakeDiskGb: number;
+  fakeDelayMs: number;
   heartbeatInterval: number;
   vncListen: string;
 }
@@ -239,6 +241,7 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
     logLevel: v.log_level as string,
     databaseUrl: v.database_url as string,
     busUrl,
+    busExchange: v.bus_exchange as string,
     region: v.region as string,
     identity: id,
     image,

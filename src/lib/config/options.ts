@@ -53,6 +53,12 @@ export const OPTIONS: readonly OptionDef[] = [
     default: 'memory://',
     doc: 'Message bus: `memory://` (in-process, all-in-one only) or `amqp://user:pass@host:5672`.',
   },
+  {
+    key: 'bus_exchange',
+    type: 'string',
+    default: 'kumo',
+    doc: 'RabbitMQ exchange (and queue name prefix) of this cloud: clouds sharing a broker need different ones.',
+  },
   { key: 'region', type: 'string', default: 'RegionOne', doc: 'Region name used by bootstrap and the catalog.' },
   { key: 'identity.port', type: 'int', default: 5000, min: 0, max: 65535, doc: 'Identity API port (0 picks a free port).' },
   { key: 'identity.database_url', type: 'string', default: '', doc: 'Database of the identity service; overrides `database_url`.' },
@@ -347,6 +353,14 @@ export const OPTIONS: readonly OptionDef[] = [
     doc: 'Host CPUs the `fake` driver reports (with `fake_memory_mb` and `fake_disk_gb`).',
   },
   { key: 'agent.fake_memory_mb', type: 'int', default: 8192000, min: 1, doc: 'Host RAM the `fake` driver reports.' },
+  {
+    key: 'agent.fake_delay_ms',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 600000,
+    doc: 'Milliseconds each `fake` driver operation takes (to model a slow hypervisor in tests and benchmarks).',
+  },
   { key: 'agent.fake_disk_gb', type: 'int', default: 600000, min: 1, doc: 'Host disk the `fake` driver reports.' },
   {
     key: 'agent.heartbeat_interval',
