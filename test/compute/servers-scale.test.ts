@@ -5,8 +5,6 @@ import type { NewInstance } from '../../src/compute/store/server-store.js';
 import { startServersHarness, type ServersHarness } from './servers-fixtures.js';
 
 const COUNT = 10_000;
-/** Per 1000-server page; KUMO_TEST_LIST_BUDGET_MS loosens it on slow machines. */
-const BUDGET_MS = Number(process.env.KUMO_TEST_LIST_BUDGET_MS ?? 300);
 
 function row(i: number, projectId: string): NewInstance {
   const now = new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString();
@@ -71,30 +69,28 @@ describe('server list at scale', () => {
     await h?.close();
   });
 
-  it(`serves GET /servers/detail over ${COUNT} servers in < 300 ms a page (median), following every page`, async () => {
+  // Speed is measured by bench/compute (docs/benchmarks.md); this checks that paging is complete and exact.
+  it(`pages GET /servers/detail over ${COUNT} servers: every server once, in order, with next links`, async () => {
     let path = '/servers/detail';
-    let total = 0;
-    const pages: number[] = [];
-    const start = performance.now();
+    const seen: string[] = [];
+    let pages = 0;
     for (;;) {
-      const t0 = performance.now();
       const r = await h.call('GET', path);
-      pages.push(performance.now() - t0);
       assert.equal(r.status, 200);
-      total += r.body.servers.length;
+      pages++;
+      seen.push(...r.body.servers.map((x: { name: string }) => x.name));
       const next = r.body.servers_links?.[0]?.href;
       if (!next) break;
       path = `/servers/detail${new URL(next).search}`;
     }
-    assert.equal(total, COUNT);
-    if (process.env.KUMO_TEST_VERBOSE)
-      console.log(`pages ${pages.map((p) => p.toFixed(0)).join(', ')} ms, all ${(performance.now() - start).toFixed(0)} ms`);
-    // The median page: one slow page on a shared, loaded machine says little.
-    const median = pages.sort((a, b) => a - b)[Math.floor(pages.length / 2)]!;
-    assert.ok(median < BUDGET_MS, `median page took ${median.toFixed(0)} ms (pages: ${pages.map((p) => p.toFixed(0)).join(', ')})`);
-    const t0 = performance.now();
+    assert.equal(pages, COUNT / 1000 + 1, 'ten full pages and an empty last one');
+    assert.equal(new Set(seen).size, COUNT);
+    // Newest first (created_at desc): bulk-9999 ... bulk-0.
+    assert.deepEqual(seen.slice(0, 2), ['bulk-9999', 'bulk-9998']);
+    assert.equal(seen[COUNT - 1], 'bulk-0');
     const idx = await h.call('GET', '/servers?limit=1000&sort_key=display_name&sort_dir=asc');
     assert.equal(idx.body.servers.length, 1000);
-    assert.ok(performance.now() - t0 < BUDGET_MS);
+    const names = idx.body.servers.map((x: { name: string }) => x.name);
+    assert.deepEqual(names, [...names].sort());
   });
 });

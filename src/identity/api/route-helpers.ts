@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { requestBaseUrl } from '../../lib/http/app.js';
 import { policyCredentials } from '../../lib/http/auth-context.js';
-import { unauthorized } from '../../lib/errors.js';
+import { authOf } from '../../lib/http/request-caller.js';
 import type { PolicyEngine } from '../../lib/policy/policy-engine.js';
 
 /** `http://host:5000/v3` as seen by the client, for links. */
@@ -19,11 +19,7 @@ export function collectionLinks(req: FastifyRequest): { self: string; previous: 
   return { self: `${requestBaseUrl(req)}${req.url}`, previous: null, next: null };
 }
 
-/** The caller's token context; routes are authenticated by default, so absence is a bug or a public route. */
-export function authOf(req: FastifyRequest): NonNullable<FastifyRequest['auth']> {
-  if (!req.auth) throw unauthorized();
-  return req.auth;
-}
+export { authOf };
 
 /** Enforces an identity policy rule for the caller against `target`. */
 export function enforce(policy: PolicyEngine, req: FastifyRequest, action: string, target: Record<string, unknown> = {}): void {

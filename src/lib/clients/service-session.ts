@@ -1,3 +1,4 @@
+import { passwordAuthBody } from './password-auth.js';
 import { KumoError } from '../errors.js';
 
 /** Credentials of a service user (Kumo's own `service_auth.*` or the all-in-one service user). */
@@ -72,15 +73,7 @@ export class ServiceSession {
       res = await f(`${c.authUrl.replace(/\/+$/, '')}/auth/tokens`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          auth: {
-            identity: {
-              methods: ['password'],
-              password: { user: { name: c.username, domain: { name: c.userDomainName }, password: c.password } },
-            },
-            scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
-          },
-        }),
+        body: passwordAuthBody(c),
       });
     } catch (e) {
       throw new KumoError('identity_unavailable', 503, `Identity service unreachable: ${(e as Error).message}`);

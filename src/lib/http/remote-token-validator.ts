@@ -1,14 +1,9 @@
+import { passwordAuthBody, type PasswordCredentials } from '../clients/password-auth.js';
 import { createHash } from 'node:crypto';
 import { KumoError, unauthorized } from '../errors.js';
 import type { AuthContext, TokenValidator } from './auth-context.js';
 
-export interface ServiceCredentials {
-  username: string;
-  password: string;
-  projectName: string;
-  userDomainName: string;
-  projectDomainName: string;
-}
+export type ServiceCredentials = PasswordCredentials;
 
 export interface RemoteTokenValidatorConfig {
   /** `http://keystone:5000/v3` */
@@ -85,15 +80,7 @@ export class RemoteTokenValidator implements TokenValidator {
     const res = await f(`${this.#config.identityUrl}/auth/tokens?nocatalog`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: s.username, domain: { name: s.userDomainName }, password: s.password } },
-          },
-          scope: { project: { name: s.projectName, domain: { name: s.projectDomainName } } },
-        },
-      }),
+      body: passwordAuthBody(s),
     });
     const token = res.headers.get('x-subject-token');
     if (res.status !== 201 || !token) {
