@@ -1,6 +1,7 @@
 /** The resources half of compute on SQLite, MariaDB and PostgreSQL: flavors, key pairs, quotas, hosts, server groups. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
 import { createResourceServices, type ResourceServicesImpl } from '../../src/compute/domain/resource-services-impl.js';
 import type { ComputeCaller } from '../../src/compute/domain/caller.js';
 import { computeMigrations } from '../../src/compute/store/migrations/index.js';
@@ -243,6 +244,32 @@ for (const backend of backends as Backend[]) {
       assert.deepEqual((await r.serverGroups.get(owner, g.id)).members, ['b']);
       await rejects(r.serverGroups.create(owner, { name: 'x', policy: 'affinity', rules: { max_server_per_host: 1 } }), 400);
       assert.equal((await r.serverGroups.list(caller('admin', true), true)).length, 1);
+    });
+  });
+}
+
+for (const backend of backends as Backend[]) {
+  describe(`compute schema on ${backend.name}`, { skip: backend.skip }, () => {
+    it('shares one database with identity (its own `services` table) and renames an old `services` table', async () => {
+      const { identityMigrations } = await import('../../src/identity/store/migrations/index.js');
+      const database = await openDatabase<ComputeDB>(await backend.create());
+      try {
+        const raw = database.db as never;
+        await migrateToLatest(raw, 'identity', identityMigrations);
+        await migrateToLatest(raw, 'compute', computeMigrations);
+        const tables = async () => new Set((await database.db.introspection.getTables()).map((t) => t.name));
+        assert.ok((await tables()).has('services') && (await tables()).has('compute_services'));
+        // A database from before 0004: the compute table under its old name, 0004 not applied.
+        const db = database.db as unknown as Kysely<any>;
+        await db.schema.dropTable('services').execute();
+        await db.schema.alterTable('compute_services').renameTo('services').execute();
+        await db.deleteFrom('kumo_migrations_compute').where('name', '=', '0004_compute_services').execute();
+        await migrateToLatest(raw, 'compute', computeMigrations);
+        assert.ok((await tables()).has('compute_services'));
+        assert.ok(!(await tables()).has('services'));
+      } finally {
+        await database.close();
+      }
     });
   });
 }

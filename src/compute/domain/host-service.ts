@@ -54,14 +54,14 @@ export class HostService implements HostRegistry {
 
   private async upsertService(host: string, binary: string, now: string): Promise<ServiceRow> {
     const existing = await this.db
-      .selectFrom('services')
+      .selectFrom('compute_services')
       .selectAll()
       .where('host', '=', host)
       .where('binary', '=', binary)
       .executeTakeFirst();
     if (existing) {
       await this.db
-        .updateTable('services')
+        .updateTable('compute_services')
         .set({ last_seen_up: now, updated_at: now, report_count: existing.report_count + 1 })
         .where('id', '=', existing.id)
         .execute();
@@ -82,7 +82,7 @@ export class HostService implements HostRegistry {
       updated_at: null,
     };
     try {
-      const id = await insertWithNextId<ServiceRow>(this.db, 'services', row);
+      const id = await insertWithNextId<ServiceRow>(this.db, 'compute_services', row);
       return { ...row, id };
     } catch (e) {
       // Two heartbeats raced to create the row: the other one won.
@@ -148,7 +148,7 @@ export class HostService implements HostRegistry {
 
   async services(filter: { host?: string; binary?: string } = {}): Promise<ServiceState[]> {
     await this.touchControlServices();
-    let q = this.db.selectFrom('services').selectAll().orderBy('id');
+    let q = this.db.selectFrom('compute_services').selectAll().orderBy('id');
     if (filter.host !== undefined) q = q.where('host', '=', filter.host);
     if (filter.binary !== undefined) q = q.where('binary', '=', filter.binary);
     const rows = await q.execute();
@@ -181,7 +181,7 @@ export class HostService implements HostRegistry {
       set.disabled_reason = u.disabled ? (u.disabledReason ?? null) : null;
     }
     if (u.forcedDown !== undefined) set.forced_down = u.forcedDown ? 1 : 0;
-    await this.db.updateTable('services').set(set).where('id', '=', id).execute();
+    await this.db.updateTable('compute_services').set(set).where('id', '=', id).execute();
     return this.serviceById(id);
   }
 
@@ -198,13 +198,13 @@ export class HostService implements HostRegistry {
       if (used) throw conflict(`Unable to delete compute service that is hosting instances.`, 'service_in_use');
       await this.db.deleteFrom('compute_nodes').where('service_id', '=', s.row.id).execute();
     }
-    await this.db.deleteFrom('services').where('id', '=', s.row.id).execute();
+    await this.db.deleteFrom('compute_services').where('id', '=', s.row.id).execute();
   }
 
   async computeHosts(): Promise<ComputeHost[]> {
     const nodes = await this.db.selectFrom('compute_nodes').selectAll().orderBy('id').execute();
     const services = new Map(
-      (await this.db.selectFrom('services').selectAll().where('binary', '=', 'nova-compute').execute()).map((s) => [s.id, s]),
+      (await this.db.selectFrom('compute_services').selectAll().where('binary', '=', 'nova-compute').execute()).map((s) => [s.id, s]),
     );
     const zones = await this.hostZones();
     const now = Date.now();
@@ -226,7 +226,7 @@ export class HostService implements HostRegistry {
 
   async hypervisors(): Promise<HypervisorState[]> {
     const nodes = await this.db.selectFrom('compute_nodes').selectAll().orderBy('id').execute();
-    const services = new Map((await this.db.selectFrom('services').selectAll().execute()).map((s) => [s.id, s]));
+    const services = new Map((await this.db.selectFrom('compute_services').selectAll().execute()).map((s) => [s.id, s]));
     const usage = await this.db
       .selectFrom('instances')
       .select((eb) => [

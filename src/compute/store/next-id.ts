@@ -1,7 +1,7 @@
 import { isUniqueViolation } from '../../lib/db/database.js';
 import type { ComputeKysely } from './compute-database.js';
 
-type IntIdTable = 'flavors' | 'key_pairs' | 'services' | 'compute_nodes' | 'aggregates';
+type IntIdTable = 'flavors' | 'key_pairs' | 'compute_services' | 'compute_nodes' | 'aggregates';
 
 /**
  * Inserts a row whose integer primary key is max(id)+1, retrying when a

@@ -136,7 +136,7 @@ export interface ResourceTables {
   key_pairs: KeyPairRow;
   quotas: QuotaRow;
   quota_classes: QuotaClassRow;
-  services: ServiceRow;
+  compute_services: ServiceRow;
   compute_nodes: ComputeNodeRow;
   server_groups: ServerGroupRow;
   server_group_members: ServerGroupMemberRow;

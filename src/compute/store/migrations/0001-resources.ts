@@ -63,7 +63,8 @@ export const resources: Migration = {
       .addColumn('hard_limit', 'integer', (c) => c.notNull())
       .addPrimaryKeyConstraint('quota_classes_pk', ['class_name', 'resource'])
       .execute();
-    await createTable('services')
+    // Named `services` until 0004 renamed it: identity has a `services` table too, and one shared database must hold both.
+    await createTable('compute_services')
       .addColumn('id', 'integer', (c) => c.primaryKey())
       .addColumn('uuid', UUID, (c) => c.notNull().unique())
       .addColumn('host', 'varchar(255)', (c) => c.notNull())
@@ -77,7 +78,7 @@ export const resources: Migration = {
       .addColumn('version', 'integer', (c) => c.notNull())
       .addColumn('created_at', TIME, (c) => c.notNull())
       .addColumn('updated_at', TIME)
-      .addUniqueConstraint('services_host_binary', ['host', 'binary'])
+      .addUniqueConstraint('compute_services_host_binary', ['host', 'binary'])
       .execute();
     await createTable('compute_nodes')
       .addColumn('id', 'integer', (c) => c.primaryKey())
