@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InstanceNotFoundError, type ComputeDriver } from '../../src/agent/compute/driver.js';
@@ -15,6 +16,30 @@ import { QemuDriver } from '../../src/agent/compute/qemu/qemu-driver.js';
 import { isAlive } from '../../src/agent/host/host-process.js';
 import { createBlank } from '../../src/agent/host/qemu-img.js';
 import { PowerState, type InstanceSpec } from '../../src/lib/rpc/compute-rpc.js';
+
+/** Reads an RFB server's greeting and, after answering with version 3.8, its security types. */
+function rfbHandshake(host: string, port: number): Promise<{ version: string; securityTypes: number[] }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    let buf = Buffer.alloc(0);
+    let version = '';
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error('RFB handshake timed out'))), 5000);
+    socket.on('error', (e) => (clearTimeout(timer), reject(e)));
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!version && buf.length >= 12) {
+        version = buf.subarray(0, 11).toString('latin1');
+        buf = buf.subarray(12);
+        socket.write('RFB 003.008\n');
+      }
+      if (version && buf.length >= 1 && buf.length >= 1 + buf[0]!) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ version, securityTypes: [...buf.subarray(1, 1 + buf[0]!)] });
+      }
+    });
+  });
+}
 
 const IMAGE_ID = '0f0e0d0c-0000-4000-8000-00000000abcd';
 const UUID = '11111111-2222-4333-8444-555555555555';
@@ -113,6 +138,8 @@ for (const [name, make] of Object.entries(subjects)) {
       assert.equal(last.split('\n').filter(Boolean).length, 1);
       const vnc = await d.vncConsole(UUID);
       assert.ok(vnc.port >= 5900);
+      // A real RFB server answers there: version, then security type None (1) once we agree on 3.8.
+      assert.deepEqual(await rfbHandshake(vnc.host, vnc.port), { version: 'RFB 003.008', securityTypes: [1] });
 
       await d.pause(UUID);
       assert.equal(await d.powerState(UUID), PowerState.PAUSED);

@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PowerState, type FlavorSpec, type ImageSpec, type InstanceSpec, type PowerStateValue } from '../../../lib/rpc/compute-rpc.js';
 import { InstanceNotFoundError, type ComputeDriver, type DriverInstance, type HostResources, type SnapshotUploader } from '../driver.js';
+import { FakeVncServer } from './fake-vnc-server.js';
 
 export interface FakeDriverConfig {
   stateDir: string;
@@ -45,10 +46,13 @@ export class FakeDriver implements ComputeDriver {
   readonly #config: FakeDriverConfig;
   readonly #guests = new Map<string, FakeGuest>();
   readonly #file: string;
+  /** One console for every fake guest, started on first use. */
+  readonly #vnc: FakeVncServer;
   #saving: Promise<void> = Promise.resolve();
 
   constructor(config: FakeDriverConfig) {
     this.#config = config;
+    this.#vnc = new FakeVncServer(config.vncListen);
     this.#file = join(config.stateDir, 'fake-driver.json');
   }
 
@@ -169,11 +173,12 @@ export class FakeDriver implements ComputeDriver {
 
   async vncConsole(uuid: string): Promise<{ host: string; port: number }> {
     this.#guest(uuid);
-    return { host: this.#config.vncListen, port: 5900 };
+    return { host: this.#config.vncListen, port: await this.#vnc.port() };
   }
 
   async close(): Promise<void> {
-    // Every change is saved as it happens.
+    // Every change is saved as it happens; only the console server is to stop.
+    await this.#vnc.close();
   }
 
   #guest(uuid: string): FakeGuest {
