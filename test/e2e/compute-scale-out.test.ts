@@ -1,6 +1,6 @@
 /**
  * Scale-out for compute: identity, image, placement and compute each run as
- * `kumo serve <service>` on their own MariaDB database, two `kumo agent`
+ * `kumo serve <service>` on one shared MariaDB database, two `kumo agent`
  * processes (fake driver, hosts so-1 and so-2) and the compute node talk over
  * RabbitMQ (an exchange of this run only), and every node reaches the others
  * through the catalog as the service user `kumo bootstrap` made from
@@ -132,10 +132,8 @@ describe('compute scale-out: API nodes on MariaDB, agents on RabbitMQ', { skip: 
       KUMO_PLACEMENT_PORT: String(ports.placement),
       KUMO_COMPUTE_PORT: String(ports.compute),
       KUMO_COMPUTE_CONSOLE_PROXY_PORT: '0',
-      KUMO_IDENTITY_DATABASE_URL: await mysql.create(),
-      KUMO_IMAGE_DATABASE_URL: await mysql.create(),
-      KUMO_PLACEMENT_DATABASE_URL: await mysql.create(),
-      KUMO_COMPUTE_DATABASE_URL: await mysql.create(),
+      // One database for all four services, as the README's scale-out example has it.
+      KUMO_DATABASE_URL: await mysql.create(),
       KUMO_BUS_URL: AMQP_URL,
       KUMO_BUS_EXCHANGE: `kumo_test_${randomBytes(5).toString('hex')}`,
       KUMO_SERVICE_AUTH_URL: `http://127.0.0.1:${ports.identity}/v3`,
