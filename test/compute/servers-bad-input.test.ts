@@ -43,6 +43,10 @@ describe('bad input on every server route: a 4xx Nova fault, never a 5xx', () =>
       ['PUT', `/servers/${id}/metadata/k`],
       ['PUT', `/servers/${id}/tags`],
       ['PUT', `/servers/${missing}`],
+      ['POST', `/images/${IMAGE_ID}/metadata`],
+      ['PUT', `/images/${IMAGE_ID}/metadata`],
+      ['PUT', `/images/${IMAGE_ID}/metadata/k`],
+      ['POST', `/images/${missing}/metadata`],
     ];
     for (const [method, path] of routes) {
       for (const body of bodies) {
@@ -68,6 +72,14 @@ describe('bad input on every server route: a 4xx Nova fault, never a 5xx', () =>
       `/servers/${id}/os-instance-actions/req-nope`,
       `/servers/${missing}/os-instance-actions`,
       `/servers/${id}/tags/nope`,
+      `/servers/${missing}/os-server-password`,
+      `/images/${missing}`,
+      `/images/${missing}/metadata`,
+      `/images/${IMAGE_ID}/metadata/nokey`,
+      '/images?limit=abc',
+      '/images/detail?minRam=x',
+      '/images?marker=nope',
+      '/extensions/nope',
     ];
     for (const path of gets) {
       for (const mv of ['2.1', '2.26', '2.73', '2.93']) {

@@ -20,6 +20,7 @@ import { servers as serversMigration } from '../../src/compute/store/migrations/
 import type { ComputeDB } from '../../src/compute/store/schema.js';
 import { InProcessBus } from '../../src/lib/bus/in-process-bus.js';
 import type { ServiceSession } from '../../src/lib/clients/service-session.js';
+import { propertiesOf, type ImageProxyClient } from '../../src/compute/domain/image-proxy.js';
 import { loadConfig, type ComputeConfig } from '../../src/lib/config/config.js';
 import { openDatabase, type Database } from '../../src/lib/db/database.js';
 import { migrateToLatest } from '../../src/lib/db/migrations.js';
@@ -245,6 +246,21 @@ export class FakeImages implements ServerImageClient {
   }
 }
 
+/** Nova's image proxy over the same fake Glance (the caller sees every image). */
+export function imageProxyOf(images: FakeImages): ImageProxyClient {
+  return {
+    listAll: async () => [...images.images.values()].reverse(),
+    find: async (_t, id) => images.images.get(id) ?? null,
+    delete: async (_t, id) => (images.images.delete(id) ? 'deleted' : 'gone'),
+    setProperties: async (_t, image, properties) => {
+      const base = Object.fromEntries(Object.entries(image).filter(([k]) => !(k in propertiesOf(image))));
+      const next = { ...base, ...properties } as GlanceImage;
+      images.images.set(image.id, next);
+      return next;
+    },
+  };
+}
+
 /** What the fake agent does on each cast: the state it reports at the end. */
 const AGENT_RESULTS: Record<string, { vmState: VmState; powerState: number }> = {
   build_and_run_instance: { vmState: 'active', powerState: PowerState.RUNNING },
@@ -370,6 +386,7 @@ export async function startServersHarness(config: Partial<ComputeConfig> = {}): 
     resources,
     placement,
     images,
+    imageProxy: imageProxyOf(images),
   });
   await services.start();
   const agent = new FakeAgent(bus, 'host-1');
