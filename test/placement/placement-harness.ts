@@ -1,3 +1,4 @@
+import { fetchJson } from '../support/http-json.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,15 +60,7 @@ export async function startPlacement(opts: { databaseUrl?: string; env?: Record<
     if (o.version) headers['openstack-api-version'] = `placement ${o.version}`;
     const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: parsed, text };
+    return fetchJson(`${url}${path}`, { method, headers, body });
   };
 
   let counter = 0;

@@ -1,3 +1,4 @@
+import { fetchJson } from './http-json.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,15 +106,7 @@ export async function startCloudHarness(opts: StartCloudOptions = {}): Promise<C
       body = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: parsed, text };
+    return fetchJson(`${base}${path}`, { method, headers, body });
   };
 
   const token: CloudHarness['token'] = async (user, projectId) => {
