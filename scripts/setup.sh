@@ -20,8 +20,8 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 # better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
 # qemu-utils: qemu-img reads virtual sizes of uploaded images and makes server disks.
 # qemu-system-x86: the compute agent's hypervisor (KVM when usable, TCG otherwise).
-# dnsmasq-base: DHCP for guest networks.
-for p in python3 make g++ iproute2 qemu-utils qemu-system-x86 dnsmasq-base; do need_pkg "$p"; done
+# dnsmasq-base: DHCP for guest networks. iptables: security groups, SNAT and floating IPs.
+for p in python3 make g++ iproute2 iptables qemu-utils qemu-system-x86 dnsmasq-base; do need_pkg "$p"; done
 if [ "$want_test" -eq 1 ]; then
   # chromium: browser tests of the noVNC console; iputils-ping: reachability checks in the network lab;
   # the rest builds the tiny guest image (scripts/build-guest-image.sh).

@@ -1,6 +1,6 @@
 /**
  * The only place of the agent that starts processes. Two shapes:
- * - `runCommand`: a short helper (qemu-img) run to completion, output captured
+ * - `runCommand`: a short helper (qemu-img, ip, iptables-restore) run to completion, output captured
  *   (bounded) and a non-zero exit turned into an error;
  * - `spawnSupervised`: a long-lived child (QEMU) in its own process group so an
  *   agent restart does not take it down; the caller records the pid and later
@@ -33,16 +33,20 @@ function withLimits(argv: string[], limits?: ProcessLimits): string[] {
 }
 
 /** Runs `argv` (no shell) and resolves with its output; rejects on a non-zero exit or `timeoutMs`. */
-export function runCommand(argv: string[], opts: { limits?: ProcessLimits; timeoutMs?: number } = {}): Promise<CommandResult> {
+export function runCommand(
+  argv: string[],
+  opts: { limits?: ProcessLimits; timeoutMs?: number; /** Written to stdin (e.g. an iptables-restore file). */ input?: string } = {},
+): Promise<CommandResult> {
   const full = withLimits(argv, opts.limits);
   return new Promise((resolve, reject) => {
-    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(full[0]!, full.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       if (stdout.length < MAX_CAPTURE) stdout += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < MAX_CAPTURE) stderr += d.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
