@@ -23,9 +23,9 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 # dnsmasq-base: DHCP for guest networks. iptables: security groups, SNAT and floating IPs.
 for p in python3 make g++ iproute2 iptables qemu-utils qemu-system-x86 dnsmasq-base; do need_pkg "$p"; done
 if [ "$want_test" -eq 1 ]; then
-  # chromium: browser tests of the noVNC console; iputils-ping: reachability checks in the network lab;
+  # chromium: browser tests of the noVNC console; iputils-ping, busybox (udhcpc): ping and DHCP clients in the network lab;
   # the rest builds the tiny guest image (scripts/build-guest-image.sh).
-  for p in python3-openstackclient tempest chromium openssh-client iputils-ping cpio mtools syslinux syslinux-common genisoimage dosfstools fdisk; do need_pkg "$p"; done
+  for p in python3-openstackclient tempest chromium openssh-client iputils-ping busybox cpio mtools syslinux syslinux-common genisoimage dosfstools fdisk; do need_pkg "$p"; done
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
