@@ -35,7 +35,7 @@ describe('desired-state iptables in a namespace lab', { skip }, () => {
   let lab: NetnsLab;
   let fw: Iptables;
   const pings = async (): Promise<boolean> =>
-    lab.exec('peer', ['ping', '-c', '1', '-W', '1', '203.0.113.1']).then(
+    lab.exec('peer', ['ping', '-c', '3', '-i', '0.3', '-W', '1', '203.0.113.1']).then(
       () => true,
       () => false,
     );

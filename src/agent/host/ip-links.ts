@@ -44,6 +44,12 @@ function checkNetns(name: string): string {
   return name;
 }
 
+/** A plain IPv4 or IPv6 address (no prefix), as `ip` and `bridge` take one. */
+function checkIp(addr: string): string {
+  if (!/^[0-9.]{7,15}$/.test(addr) && !/^[0-9a-fA-F:]{2,39}$/.test(addr)) throw new Error(`invalid IP address ${JSON.stringify(addr)}`);
+  return addr;
+}
+
 const missing = (e: unknown): boolean => /Cannot find device|does not exist|No such device/i.test((e as Error).message);
 
 export class IpLinks {
@@ -105,6 +111,57 @@ export class IpLinks {
     await this.#settle(name, { master: opts.master, mtu: opts.mtu, up: true });
     const other = opts.peerNetns ? new IpLinks({ netns: opts.peerNetns }) : this;
     await other.#settle(peer, { mtu: opts.mtu, up: true });
+  }
+
+  /**
+   * A VXLAN device for segment `vni` over `local` (the host's tunnel
+   * address), without learning: the agent fills the forwarding table from
+   * the port database (`ensureFloodList`), as unicast VXLAN needs no
+   * multicast from the underlay.
+   */
+  async ensureVxlan(name: string, opts: { vni: number; local: string; dstport?: number; master?: string; mtu?: number }): Promise<void> {
+    if (!Number.isInteger(opts.vni) || opts.vni < 1 || opts.vni > 16_777_215) throw new Error(`VXLAN id ${opts.vni} out of range`);
+    const have = await this.get(name);
+    if (have && have.kind !== 'vxlan') throw new Error(`${name} exists and is a ${have.kind ?? 'device'}, not a VXLAN`);
+    if (!have) {
+      await this.#ip([
+        'link',
+        'add',
+        checkLinkName(name),
+        'type',
+        'vxlan',
+        'id',
+        String(opts.vni),
+        'local',
+        checkIp(opts.local),
+        'dstport',
+        String(opts.dstport ?? 4789),
+        'nolearning',
+      ]);
+    }
+    await this.#settle(name, { master: opts.master, mtu: opts.mtu, up: true });
+  }
+
+  /** The remote tunnel endpoints a VXLAN device floods broadcast and unknown traffic to. */
+  async floodList(name: string): Promise<string[]> {
+    const rows = JSON.parse((await this.#bridge(['-json', 'fdb', 'show', 'dev', checkLinkName(name)])) || '[]') as {
+      mac: string;
+      dst?: string;
+    }[];
+    return rows.filter((r) => r.mac === '00:00:00:00:00:00' && r.dst).map((r) => r.dst!);
+  }
+
+  /** Makes the flood list of VXLAN `name` exactly `remotes` (the other hosts with ports on its network). */
+  async ensureFloodList(name: string, remotes: string[]): Promise<void> {
+    const want = new Set(remotes.map(checkIp));
+    const have = new Set(await this.floodList(name));
+    for (const r of want) if (!have.has(r)) await this.#bridge(['fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', r]);
+    for (const r of have) if (!want.has(r)) await this.#bridge(['fdb', 'del', '00:00:00:00:00:00', 'dev', name, 'dst', r]);
+  }
+
+  async #bridge(args: string[]): Promise<string> {
+    const ns = this.#netns ? ['ip', 'netns', 'exec', this.#netns] : [];
+    return (await runCommand([...ns, 'bridge', ...args], { timeoutMs: 30_000 })).stdout;
   }
 
   /** Adds `cidr` (e.g. 203.0.113.1/24) to `name` unless it is there already. */
