@@ -78,13 +78,15 @@ describe('desired-state iptables in a namespace lab', { skip }, () => {
     );
   });
 
-  it('the empty state removes every chain and jump of ours and keeps the foreign rule', async () => {
+  it('an empty table state removes every chain and jump of ours and keeps the foreign rule', async () => {
     await fw.apply(blockPing);
     await fw.apply({});
+    assert.equal((await saved()).length, 5, 'a table the state leaves out is not touched');
+    await fw.apply({ filter: { chains: {}, jumps: [] } });
     assert.deepEqual(await saved(), [`INPUT ${FOREIGN}`]);
     assert.deepEqual((await fw.save('filter')).chains, ['INPUT', 'FORWARD', 'OUTPUT']);
     assert.equal(await pings(), true);
-    assert.equal(await fw.plan({}), '', 'nothing left to do');
+    assert.equal(await fw.plan({ filter: { chains: {}, jumps: [] } }), '', 'nothing left to do');
   });
 
   it('refuses chains that are not ours and rules that could smuggle restore syntax', async () => {

@@ -5,8 +5,10 @@
  * built-in chains. `apply` turns it into one `iptables-restore --noflush`
  * input per family, so each table changes atomically and rules that are not
  * Kumo's (the host's own, another tool's) are never touched. Applying the
- * same state twice changes nothing; chains of ours the state no longer names
- * are removed.
+ * same state twice changes nothing; in each table the state names, chains of
+ * ours it no longer lists are removed (a table it leaves out is not looked
+ * at: `{ filter: { chains: {}, jumps: [] } }` empties the filter table of
+ * ours). Parts of the agent that share a namespace use different prefixes.
  */
 import { runCommand } from './host-process.js';
 
@@ -57,7 +59,8 @@ export class Iptables {
   async plan(state: FirewallState): Promise<string> {
     const lines: string[] = [];
     for (const table of ['raw', 'mangle', 'nat', 'filter'] as const) {
-      const want = state[table] ?? { chains: {}, jumps: [] };
+      const want = state[table];
+      if (!want) continue;
       this.#check(want);
       const have = await this.save(table);
       const ours = (chain: string) => chain.startsWith(this.#prefix);

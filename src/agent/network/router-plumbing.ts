@@ -64,7 +64,7 @@ export class RouterPlumbing {
       for (const a of wanted) await inside.ensureAddress(g.iface, a);
       await runCommand(['ip', '-n', spec.netns, 'route', 'replace', 'default', 'via', g.nexthop, 'dev', g.iface], { timeoutMs: 30_000 });
     }
-    await new Iptables({ netns: spec.netns }).apply(natState(spec));
+    await new Iptables({ netns: spec.netns, prefix: NAT_PREFIX }).apply(natState(spec));
   }
 
   /** Deletes the namespace (its legs and rules with it) and the host ends of its legs. */
@@ -74,21 +74,23 @@ export class RouterPlumbing {
   }
 }
 
+const NAT_PREFIX = 'kumo-nat-';
+
 /** The router's NAT: floating IPs first (DNAT in, SNAT out), then SNAT of everything else leaving by the gateway. */
 export function natState(spec: RouterSpec): FirewallState {
   const g = spec.gateway;
-  if (!g) return {};
+  if (!g) return { nat: { chains: {}, jumps: [] } };
   const pre = spec.floatingIps.map((f) => `-d ${f.floating}/32 -j DNAT --to-destination ${f.fixed}`);
   const post = spec.floatingIps.map((f) => `-s ${f.fixed}/32 -o ${g.iface} -j SNAT --to-source ${f.floating}`);
   if (g.snat) post.push(`-o ${g.iface} -j SNAT --to-source ${address(g.cidr)}`);
   return {
     nat: {
-      chains: { 'kumo-pre': pre, 'kumo-post': post },
+      chains: { 'kumo-nat-pre': pre, 'kumo-nat-post': post },
       jumps: [
-        { chain: 'PREROUTING', rule: '-j kumo-pre' },
+        { chain: 'PREROUTING', rule: '-j kumo-nat-pre' },
         // Locally generated packets to a floating IP (from the router itself) are DNATed too.
-        { chain: 'OUTPUT', rule: '-j kumo-pre' },
-        { chain: 'POSTROUTING', rule: '-j kumo-post' },
+        { chain: 'OUTPUT', rule: '-j kumo-nat-pre' },
+        { chain: 'POSTROUTING', rule: '-j kumo-nat-post' },
       ],
     },
   };
