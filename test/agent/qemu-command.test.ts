@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildQemuArgv, qemuEscape, type QemuGuestConfig } from '../../src/agent/compute/qemu/qemu-command.js';
+import { tapNics } from '../../src/agent/compute/qemu/qemu-nics.js';
+import type { NetworkSpec } from '../../src/lib/rpc/compute-rpc.js';
 
 const base: QemuGuestConfig = {
   uuid: '6f7c7f9e-1111-4222-8333-944455556666',
@@ -77,4 +79,30 @@ test('argv: a VNC port below 5900 is refused', () => {
 test('argv: SeaBIOS serial console file when given', () => {
   const argv = buildQemuArgv({ ...base, biosSerconFile: '/d/sercon' });
   assert.deepEqual(after(argv, '-fw_cfg'), ['name=etc/sercon-port,file=/d/sercon']);
+});
+
+test('argv: tap NICs, one virtio device per port with its MAC and MTU; no ports, no NIC', () => {
+  const port = (i: number, over: Partial<NetworkSpec> = {}): NetworkSpec => ({
+    portId: `p${i}`,
+    networkId: 'n1',
+    macAddress: `FA:16:3E:00:00:0${i}`,
+    fixedIps: [],
+    mtu: 1450,
+    vifDetails: { tap: `tap${i}` },
+    ...over,
+  });
+  const argv = buildQemuArgv({ ...base, networks: [port(1), port(2)] }, tapNics);
+  assert.deepEqual(
+    argv.filter((_, i) => argv[i - 1] === '-netdev' || argv[i - 1] === '-device').filter((a) => /tap|virtio-net/.test(a)),
+    [
+      'tap,id=net0,ifname=tap1,script=no,downscript=no',
+      'virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01,host_mtu=1450',
+      'tap,id=net1,ifname=tap2,script=no,downscript=no',
+      'virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:02,host_mtu=1450',
+    ],
+  );
+  assert.deepEqual(after(buildQemuArgv({ ...base, networks: [] }, tapNics), '-nic'), ['none']);
+  assert.throws(() => tapNics([port(1, { vifDetails: {} })]), /no valid tap/);
+  assert.throws(() => tapNics([port(1, { vifDetails: { tap: 'tap1,script=/bin/sh' } })]), /no valid tap/);
+  assert.throws(() => tapNics([port(1, { macAddress: 'fa:16:3e:00:00:01,x' })]), /invalid MAC/);
 });

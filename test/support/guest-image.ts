@@ -64,9 +64,13 @@ export interface BootedGuest {
 /**
  * Boots `image` (read-only: snapshot=on) under TCG with the serial console in
  * a temp file and no display. `extraArgs` adds QEMU options (drives, NICs); the
- * default has no network at all.
+ * default has no network at all. `netns`: run QEMU inside that (lab) namespace.
  */
-export async function bootGuest(image: string, extraArgs: string[] = ['-nic', 'none']): Promise<BootedGuest> {
+export async function bootGuest(
+  image: string,
+  extraArgs: string[] = ['-nic', 'none'],
+  opts: { netns?: string } = {},
+): Promise<BootedGuest> {
   const dir = await mkdtemp(join(tmpdir(), 'kumo-guest-boot-'));
   const log = join(dir, 'serial.log');
   const started = Date.now();
@@ -85,7 +89,9 @@ export async function bootGuest(image: string, extraArgs: string[] = ['-nic', 'n
     `file=${image},if=virtio,snapshot=on`,
     ...extraArgs,
   ];
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In a lab namespace (its taps are there) through `ip netns exec`, which execs QEMU: the pid stays QEMU's.
+  const argv = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), 'qemu-system-x86_64', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let exited = false;
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
