@@ -197,9 +197,10 @@ export class Conductor {
     const { store } = this.deps;
     const row = await store.get(uuid);
     if (!row) return;
+    // The fault first: a reader that sees ERROR must see why.
+    await store.addFault({ instance_uuid: uuid, code: fault.code, message: fault.message, details: fault.details ?? null, host: row.host });
     const applied = await store.update(uuid, { vm_state: 'error', task_state: null, status: statusOf('error', null) });
     if (!applied) return;
-    await store.addFault({ instance_uuid: uuid, code: fault.code, message: fault.message, details: fault.details ?? null, host: row.host });
     if (requestId && event) await store.finishEvent(uuid, requestId, event, 'Error', fault.details ?? fault.message, row.host);
     // A server that never reached a host holds no resources.
     if (!row.host) await this.deps.scheduler.release(uuid).catch(() => undefined);
@@ -227,9 +228,10 @@ export class Conductor {
       if (u.flavorId !== undefined) Object.assign(patch, flavorSwitch(row, u.flavorId));
       if (u.vmState === 'active' && row.vm_state === 'building') patch.progress = 100;
       // Compare-and-set on the task the update expects, else on the task we read (a concurrent API change wins).
+      // The fault first: a reader that sees ERROR must see why (a fault shows only on servers in ERROR).
+      if (u.fault && tries === 0) await store.addFault({ instance_uuid: u.uuid, ...u.fault, details: u.fault.details ?? null, host: row.host });
       applied = await store.update(u.uuid, patch, u.expectedTaskState ?? [row.task_state]);
       if (!applied && u.expectedTaskState) break;
-      if (applied && u.fault) await store.addFault({ instance_uuid: u.uuid, ...u.fault, details: u.fault.details ?? null, host: row.host });
     }
     if (u.actionEvent) {
       const e = u.actionEvent;

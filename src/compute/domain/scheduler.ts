@@ -1,3 +1,4 @@
+import { ConcurrencyLimit } from '../../lib/concurrency-limit.js';
 import type { ComputeHost, ResourceServices } from './resource-services.js';
 
 /** The part of a placement client the scheduler uses (ServiceClient fits). */
@@ -64,8 +65,15 @@ export class Scheduler {
     private readonly groupHosts: GroupHostsLookup,
   ) {}
 
+  /** Decisions in one process are made one at a time, so each sees the claims before it (spreading works). */
+  readonly #decisions = new ConcurrencyLimit(1);
+
   /** Picks a host and claims the resources there; undefined when no host fits. */
-  async selectAndClaim(spec: RequestSpec): Promise<Selection | undefined> {
+  selectAndClaim(spec: RequestSpec): Promise<Selection | undefined> {
+    return this.#decisions.run(() => this.#selectAndClaim(spec));
+  }
+
+  async #selectAndClaim(spec: RequestSpec): Promise<Selection | undefined> {
     const query = Object.entries(spec.resources)
       .map(([k, v]) => `${k}:${v}`)
       .join(',');
