@@ -11,6 +11,7 @@ import { identityMigrations } from '../identity/store/migrations/index.js';
 import { imageMigrations } from '../image/store/migrations/index.js';
 import { placementMigrations } from '../placement/store/migrations/index.js';
 import { computeMigrations } from '../compute/store/migrations/index.js';
+import { networkMigrations } from '../network/store/migrations/index.js';
 import { catalogEndpoints } from './all-in-one.js';
 import { writeCredentialFiles } from './credential-files.js';
 import { addConfigOptions, configFrom } from './config-options.js';
@@ -41,6 +42,7 @@ export function registerAdminCommands(program: Command): void {
         image: config.image.port,
         placement: config.placement.port,
         compute: config.compute.port,
+        network: config.network.port,
       });
       // Scale-out nodes log in with service_auth: that user is made here when it has a password.
       const a = config.serviceAuth;
@@ -72,6 +74,7 @@ export function registerAdminCommands(program: Command): void {
       { name: 'image', url: config.image.databaseUrl, migrations: imageMigrations },
       { name: 'placement', url: config.placement.databaseUrl, migrations: placementMigrations },
       { name: 'compute', url: config.compute.databaseUrl, migrations: computeMigrations },
+      { name: 'network', url: config.network.databaseUrl, migrations: networkMigrations },
     ];
     for (const svc of services) {
       const database = await openDatabase(svc.url);

@@ -8,6 +8,7 @@ import type { Logger } from '../lib/log.js';
 import { createImageServer, type ImageServer } from '../image/image-server.js';
 import { startComputeAgent } from '../agent/compute/compute-agent.js';
 import { createComputeServer } from '../compute/compute-server.js';
+import { createNetworkServer } from '../network/network-server.js';
 import { openBus } from '../lib/bus/index.js';
 import { ServiceSession } from '../lib/clients/service-session.js';
 import { createPlacementServer } from '../placement/placement-server.js';
@@ -39,6 +40,7 @@ export function catalogEndpoints(config: KumoConfig, ports: Record<string, numbe
       url: `${base}:${ports.placement}`,
     },
     { service: 'compute', type: 'compute', name: 'nova', description: 'Kumo Compute Service', url: `${base}:${ports.compute}/v2.1` },
+    { service: 'network', type: 'network', name: 'neutron', description: 'Kumo Network Service', url: `${base}:${ports.network}` },
   ];
   return all.filter((e) => ports[e.service] !== undefined).map(({ service: _s, ...e }) => e);
 }
@@ -86,6 +88,8 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
 
     // Services call each other over HTTP as a service user whose password lives only in this process.
     const bus = await openBus(config.busUrl, { logger, exchange: config.busExchange });
+    // Closed after every service that serves on it (services close in reverse order).
+    started.push({ name: 'bus', app: undefined, port: -1, close: () => bus.close() });
     const servicePassword = newSecret(24);
     const identityUrl = (): string => `http://${urlHost(config.host)}:${ports.identity ?? config.identity.port}/v3`;
     const session = new ServiceSession({
@@ -99,16 +103,16 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
       projectDomainName: 'Default',
       region: config.region,
     });
+    progress('network: opening database');
+    const network = await createNetworkServer(config, { logger, metrics, tokens: identity.services.tokens.asValidator(), bus });
+    started.push({ name: 'network', app: network.app, port: config.network.port, close: () => network.close() });
     progress('compute: opening database, starting conductor');
     const compute = await createComputeServer(config, { logger, metrics, tokens: identity.services.tokens.asValidator(), bus, session });
     started.push({
       name: 'compute',
       app: compute.app,
       port: config.compute.port,
-      close: async () => {
-        await compute.close();
-        await bus.close();
-      },
+      close: () => compute.close(),
     });
 
     // Bootstrap before listening, so a client that sees /healthcheck answer can log in at once.

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { startComputeAgent, type ComputeAgent } from '../agent/compute/compute-agent.js';
 import { createComputeServer } from '../compute/compute-server.js';
+import { createNetworkServer } from '../network/network-server.js';
 import { createIdentityServer } from '../identity/identity-server.js';
 import { createImageServer } from '../image/image-server.js';
 import { openBus } from '../lib/bus/index.js';
@@ -12,7 +13,7 @@ import type { Logger } from '../lib/log.js';
 import { createPlacementServer } from '../placement/placement-server.js';
 
 /** The services `kumo serve` runs, each on its own. */
-export const SERVABLE = ['identity', 'image', 'placement', 'compute'] as const;
+export const SERVABLE = ['identity', 'image', 'placement', 'compute', 'network'] as const;
 
 export interface ServedOne {
   app: FastifyInstance;
@@ -90,6 +91,20 @@ export async function serveOne(service: string, config: KumoConfig, logger: Logg
           await bus.close();
         };
         return { app: s.app, port: config.compute.port, path: '/v2.1', databaseUrl: config.compute.databaseUrl, close };
+      } catch (e) {
+        await bus.close();
+        throw e;
+      }
+    }
+    case 'network': {
+      const bus = await openBus(config.busUrl, { logger, exchange: config.busExchange });
+      try {
+        const s = await createNetworkServer(config, { logger, metrics, tokens: remoteTokens(config), bus });
+        const close = async (): Promise<void> => {
+          await s.close();
+          await bus.close();
+        };
+        return { app: s.app, port: config.network.port, path: '', databaseUrl: config.network.databaseUrl, close };
       } catch (e) {
         await bus.close();
         throw e;

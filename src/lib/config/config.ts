@@ -18,6 +18,7 @@ export interface KumoConfig {
   image: ImageConfig;
   placement: PlacementConfig;
   compute: ComputeConfig;
+  network: NetworkConfig;
   agent: AgentConfig;
   serviceAuth: ServiceAuthConfig;
 }
@@ -45,6 +46,26 @@ export interface ComputeConfig {
   quotaServerGroups: number;
   quotaServerGroupMembers: number;
   consoleProxyPort: number;
+}
+
+export interface NetworkConfig {
+  port: number;
+  databaseUrl: string;
+  policyFile: string;
+  physicalNetworks: string;
+  providerGateway: string;
+  vniRanges: string;
+  vlanRanges: string;
+  globalMtu: number;
+  baseMac: string;
+  quotaNetwork: number;
+  quotaSubnet: number;
+  quotaPort: number;
+  quotaRouter: number;
+  quotaFloatingip: number;
+  quotaSecurityGroup: number;
+  quotaSecurityGroupRule: number;
+  quotaSubnetpool: number;
 }
 
 export interface AgentConfig {
@@ -228,6 +249,8 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
   placement.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'placement.db')}`;
   const compute = section<ComputeConfig>(v, 'compute');
   compute.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'compute.db')}`;
+  const network = section<NetworkConfig>(v, 'network');
+  network.databaseUrl ||= (v.database_url as string) || `sqlite:${join(dataDir, 'network.db')}`;
   const agent = section<AgentConfig>(v, 'agent');
   agent.host ||= hostname();
   agent.instancesDir ||= join(dataDir, 'instances');
@@ -247,6 +270,7 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
     image,
     placement,
     compute,
+    network,
     agent,
     serviceAuth: section<ServiceAuthConfig>(v, 'service_auth'),
   };
