@@ -3,6 +3,8 @@
  * image service, and an agent on an in-process bus that answers like the
  * fake driver. Lets the servers/conductor tests run without the other parts.
  */
+import { ServerNetworks } from '../../src/compute/domain/server-network.js';
+import type { ServiceClient } from '../../src/lib/clients/service-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import type { PlacementApi } from '../../src/compute/domain/scheduler.js';
 import type { GlanceImage, ServerImageClient } from '../../src/compute/domain/server-image-client.js';
 import { createServerServices, type ServerServices } from '../../src/compute/domain/server-services.js';
 import { servers as serversMigration } from '../../src/compute/store/migrations/0002-servers.js';
+import { networkInfo as networkInfoMigration } from '../../src/compute/store/migrations/0005-network-info.js';
 import type { ComputeDB } from '../../src/compute/store/schema.js';
 import { InProcessBus } from '../../src/lib/bus/in-process-bus.js';
 import type { ServiceSession } from '../../src/lib/clients/service-session.js';
@@ -43,7 +46,7 @@ export function computeConfig(over: Partial<ComputeConfig> = {}): ComputeConfig 
 
 export async function openServersDatabase(dir: string): Promise<Database<ComputeDB>> {
   const database = await openDatabase<ComputeDB>(`sqlite:${join(dir, 'compute.db')}`);
-  await migrateToLatest(database.db as never, 'compute', { '0002_servers': serversMigration });
+  await migrateToLatest(database.db as never, 'compute', { '0002_servers': serversMigration, '0005_network_info': networkInfoMigration });
   return database;
 }
 
@@ -387,6 +390,7 @@ export async function startServersHarness(config: Partial<ComputeConfig> = {}): 
     placement,
     images,
     imageProxy: imageProxyOf(images),
+    networks: withoutNetworkService(),
   });
   await services.start();
   const agent = new FakeAgent(bus, 'host-1');
@@ -440,4 +444,12 @@ export async function startServersHarness(config: Partial<ComputeConfig> = {}): 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Compute as deployed without a network service: the catalog has no network endpoint. */
+export function withoutNetworkService(): ServerNetworks {
+  const session = {
+    endpoint: () => Promise.reject(new KumoError('endpoint_not_found', 503, 'No public endpoint of type network in the catalog.')),
+  };
+  return new ServerNetworks({ session } as unknown as ServiceClient);
 }

@@ -44,6 +44,7 @@ function row(i: number, projectId: string): NewInstance {
     auto_disk_config: 0,
     security_groups: '["default"]',
     scheduling: '{"hints":{},"requestedAz":null,"excludedHosts":[],"attempts":1,"requestId":"req-x"}',
+    network_info: null,
     progress: 100,
     launched_at: now,
     terminated_at: null,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { statusOf } from '../../src/compute/domain/instance-states.js';
 import { servers as serversMigration } from '../../src/compute/store/migrations/0002-servers.js';
+import { networkInfo as networkInfoMigration } from '../../src/compute/store/migrations/0005-network-info.js';
 import type { ComputeDB } from '../../src/compute/store/schema.js';
 import { ServerStore, type NewInstance } from '../../src/compute/store/server-store.js';
 import { openDatabase, type Database } from '../../src/lib/db/database.js';
@@ -49,6 +50,7 @@ function row(name: string, created: string, over: Partial<NewInstance> = {}): Ne
     auto_disk_config: 0,
     security_groups: '[]',
     scheduling: '{}',
+    network_info: null,
     progress: 0,
     launched_at: null,
     terminated_at: null,
@@ -66,7 +68,10 @@ function storeContract(backend: Backend): void {
     let store: ServerStore;
     before(async () => {
       database = await openDatabase<ComputeDB>(await backend.create());
-      await migrateToLatest(database.db as never, 'compute', { '0002_servers': serversMigration });
+      await migrateToLatest(database.db as never, 'compute', {
+        '0002_servers': serversMigration,
+        '0005_network_info': networkInfoMigration,
+      });
       store = new ServerStore(database.db);
     });
     after(async () => {

@@ -4,6 +4,8 @@
  * what runs on the host in line with what the conductor knows
  * (reconciliation, as Nova's _sync_power_states and _cleanup_running_deleted_instances).
  */
+import { NetworkAgent, physicalNetworkMap } from '../network/network-agent.js';
+import { tapNics } from './qemu/qemu-nics.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
@@ -77,7 +79,30 @@ export async function startComputeAgent(config: KumoConfig, deps: ComputeAgentDe
   };
   await register();
 
-  const ops = new InstanceOperations({ host: cfg.host, driver, bus: deps.bus, image, logger: log, shutdownTimeoutSec: 60 });
+  const network = new NetworkAgent({
+    host: cfg.host,
+    tunnelIp: cfg.tunnelIp || hostIp(),
+    dhcp: cfg.networkDhcp,
+    l3: cfg.networkL3,
+    physicalNetworks: physicalNetworkMap(config.network.physicalNetworks),
+    providerGateway: config.network.providerGateway,
+    netnsPrefix: config.network.netnsPrefix,
+    stateDir: join(config.dataDir, 'network'),
+    bus: deps.bus,
+    log: deps.logger.child({ component: 'network-agent', host: cfg.host }),
+    // The data plane is real hosts' business: never with the fake driver or a test's driver.
+    dataplane: cfg.networkDataplane && cfg.driver === 'qemu' && !deps.driver,
+  });
+  await network.start();
+  const ops = new InstanceOperations({
+    host: cfg.host,
+    driver,
+    bus: deps.bus,
+    image,
+    logger: log,
+    shutdownTimeoutSec: 60,
+    plug: (networks) => network.plug(networks),
+  });
   const handlers = ops.handlers();
   for (const m of COMPUTE_METHODS) if (!handlers[m]) throw new Error(`compute agent misses a handler for ${m}`);
   const sub: BusSubscription = await deps.bus.serve({ topic: COMPUTE_TOPIC, server: cfg.host }, handlers);
@@ -144,6 +169,7 @@ export async function startComputeAgent(config: KumoConfig, deps: ComputeAgentDe
       clearInterval(hbTimer);
       clearInterval(recTimer);
       await sub.close();
+      await network.close();
       await reconciling?.catch(() => undefined);
       await ops.drain();
       await driver.close();
@@ -164,6 +190,7 @@ function createDriver(config: KumoConfig, image: ServiceClient): ComputeDriver {
     });
   }
   return new QemuDriver({
+    nics: tapNics,
     instancesDir: cfg.instancesDir,
     imageCacheDir: cfg.imageCacheDir,
     vncListen: cfg.vncListen,

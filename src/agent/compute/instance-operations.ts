@@ -22,6 +22,7 @@ import {
   type RescheduleRequest,
   type ResizeRequest,
   type SnapshotRequest,
+  type NetworkSpec,
 } from '../../lib/rpc/compute-rpc.js';
 import { InstanceNotFoundError, type ComputeDriver } from './driver.js';
 
@@ -33,6 +34,8 @@ export interface OperationDeps {
   logger: Logger;
   /** Seconds a guest gets to power off cleanly on stop. */
   shutdownTimeoutSec: number;
+  /** Makes the server's ports ready on this host (taps on their bridges) before its guest starts. */
+  plug?: (networks: NetworkSpec[]) => Promise<void>;
 }
 
 const REBOOT_TASKS = ['rebooting', 'reboot_pending', 'reboot_started', 'rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'];
@@ -220,6 +223,7 @@ export class InstanceOperations {
     const mine = await this.update({ uuid, taskState: 'spawning', expectedTaskState: ['scheduling'] });
     if (!mine) return;
     try {
+      await this.#d.plug?.(msg.instance.networks);
       await driver.spawn(msg.instance);
     } catch (e) {
       const reason = (e as Error).message;

@@ -164,6 +164,29 @@ export class IpLinks {
     return (await runCommand([...ns, 'bridge', ...args], { timeoutMs: 30_000 })).stdout;
   }
 
+  /** Enslaves an existing link to a bridge (and brings it up). */
+  async ensureBridgePort(name: string, bridge: string): Promise<void> {
+    await this.#settle(name, { master: bridge, up: true });
+  }
+
+  /** Sets a link's MAC address unless it has it (a DHCP port's veth end carries the port's MAC). */
+  async ensureMac(name: string, mac: string): Promise<void> {
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) throw new Error(`invalid MAC ${JSON.stringify(mac)}`);
+    const link = await this.get(name);
+    if (!link) throw new Error(`${name} does not exist`);
+    if (link.mac !== mac) await this.#ip(['link', 'set', 'dev', checkLinkName(name), 'address', mac]);
+  }
+
+  /** An 802.1Q device `name` for VLAN `id` on `link`, up, enslaved to `master` when given. */
+  async ensureVlan(name: string, opts: { link: string; id: number; master?: string; mtu?: number }): Promise<void> {
+    if (!Number.isInteger(opts.id) || opts.id < 1 || opts.id > 4094) throw new Error(`VLAN id ${opts.id} out of range`);
+    const have = await this.get(name);
+    if (have && have.kind !== 'vlan') throw new Error(`${name} exists and is a ${have.kind ?? 'device'}, not a VLAN`);
+    if (!have)
+      await this.#ip(['link', 'add', 'link', checkLinkName(opts.link), 'name', checkLinkName(name), 'type', 'vlan', 'id', String(opts.id)]);
+    await this.#settle(name, { master: opts.master, mtu: opts.mtu, up: true });
+  }
+
   /** Adds `cidr` (e.g. 203.0.113.1/24) to `name` unless it is there already. */
   async ensureAddress(name: string, cidr: string): Promise<void> {
     if ((await this.addresses(name)).includes(cidr)) return;

@@ -1,3 +1,4 @@
+import { addressesOf } from './server-addresses.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../../lib/errors.js';
 import { assertValid } from '../../lib/http/validation.js';
@@ -91,17 +92,19 @@ export function registerServerSubresourceRoutes(app: FastifyInstance, s: ServerS
     reply.code(204);
   });
 
-  // ---------------------------------------------------------------- ips (no networking yet: none)
+  // ---------------------------------------------------------------- ips (the fixed addresses of the server's ports)
   app.get<ServerParams>('/v2.1/servers/:server_id/ips', { schema: { params: ServerParam } }, async (req) => {
-    await load(req, 'os_compute_api:ips:index');
-    return { addresses: {} };
+    const row = await load(req, 'os_compute_api:ips:index');
+    return { addresses: addressesOf(row.network_info, false) };
   });
   app.get<{ Params: { server_id: string; network: string } }>(
     '/v2.1/servers/:server_id/ips/:network',
     { schema: { params: { ...ServerParam, properties: { ...ServerParam.properties, network: { type: 'string', maxLength: 255 } } } } },
     async (req) => {
-      await load(req, 'os_compute_api:ips:show');
-      throw notFound('There is no such network in the server.', 'network_not_found');
+      const row = await load(req, 'os_compute_api:ips:show');
+      const list = addressesOf(row.network_info, false)[req.params.network];
+      if (!list) throw notFound('There is no such network in the server.', 'network_not_found');
+      return { [req.params.network]: list };
     },
   );
 

@@ -1,3 +1,4 @@
+import { addressesOf } from './server-addresses.js';
 import { createHash } from 'node:crypto';
 import type { Microversion } from '../../lib/http/microversion.js';
 import type { FlavorSpec } from '../../lib/rpc/compute-rpc.js';
@@ -99,7 +100,7 @@ export function serverView(rec: ServerRecord, ctx: ServerViewContext, full = tru
     flavor: memo(ctx, 'flavor', row.flavor, () => flavorView(flavorOf(row), ctx)),
     created: isoTime(row.created_at),
     updated: isoTime(row.updated_at ?? row.created_at),
-    addresses: {},
+    addresses: addressesOf(row.network_info, true),
     accessIPv4: row.access_ip_v4 ?? '',
     accessIPv6: row.access_ip_v6 ?? '',
     links: serverLinks(ctx.base, row.uuid),

@@ -1,3 +1,4 @@
+import { networkInfoOf, type NetworkInfo, type ServerNetworks } from './server-network.js';
 import type { Bus, BusSubscription } from '../../lib/bus/bus.js';
 import type { ComputeConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
@@ -27,6 +28,7 @@ export interface ConductorDeps {
   config: ComputeConfig;
   store: ServerStore;
   scheduler: Scheduler;
+  networks: ServerNetworks;
   resources: ResourceServices;
   bus: Bus;
   log: Logger;
@@ -151,6 +153,22 @@ export class Conductor {
       await scheduler.release(uuid);
       return;
     }
+    // Ports are made and bound now that the host is known (Nova's allocate_for_instance).
+    let info: NetworkInfo[];
+    try {
+      info = await this.deps.networks.allocate(
+        { uuid, projectId: row.project_id, zone: az, securityGroups: JSON.parse(row.security_groups) as string[] },
+        sched.nics ?? [],
+        selection.host,
+        networkInfoOf(row.network_info),
+      );
+    } catch (e) {
+      await scheduler.release(uuid);
+      const message = `Build of instance ${uuid} aborted: Failed to allocate the network(s), not rescheduling.`;
+      await this.fail(uuid, { code: 500, message, details: (e as Error).message }, requestId, SCHEDULE_EVENT);
+      return;
+    }
+    if (info.length > 0) await store.update(uuid, { network_info: JSON.stringify(info) });
     await store.finishEvent(uuid, requestId, SCHEDULE_EVENT, 'Success', null, null);
     const fresh = (await store.get(uuid))!;
     const metadata = (await store.metadataOf([uuid])).get(uuid) ?? {};
@@ -229,7 +247,8 @@ export class Conductor {
       if (u.vmState === 'active' && row.vm_state === 'building') patch.progress = 100;
       // Compare-and-set on the task the update expects, else on the task we read (a concurrent API change wins).
       // The fault first: a reader that sees ERROR must see why (a fault shows only on servers in ERROR).
-      if (u.fault && tries === 0) await store.addFault({ instance_uuid: u.uuid, ...u.fault, details: u.fault.details ?? null, host: row.host });
+      if (u.fault && tries === 0)
+        await store.addFault({ instance_uuid: u.uuid, ...u.fault, details: u.fault.details ?? null, host: row.host });
       applied = await store.update(u.uuid, patch, u.expectedTaskState ?? [row.task_state]);
       if (!applied && u.expectedTaskState) break;
     }

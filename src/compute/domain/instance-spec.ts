@@ -1,3 +1,4 @@
+import { networkInfoOf, type RequestedNic } from './server-network.js';
 import type { FlavorSpec, ImageSpec, InstanceSpec, PowerStateValue, VmState } from '../../lib/rpc/compute-rpc.js';
 import type { InstanceRow } from '../store/server-tables.js';
 
@@ -12,6 +13,8 @@ export interface SchedulingInfo {
   attempts: number;
   /** Request id of the create (build events finish on it). */
   requestId: string;
+  /** The NICs the create asked for, resolved (empty: none). */
+  nics?: RequestedNic[];
   /** Flavors of a resize in flight: the agent reports which one it runs (new after resize, old after revert). */
   oldFlavor?: FlavorSpec;
   newFlavor?: FlavorSpec;
@@ -44,7 +47,7 @@ export function instanceSpecOf(row: InstanceRow, metadata: Record<string, string
     vmState: row.vm_state as VmState,
     taskState: row.task_state,
     powerState: row.power_state as PowerStateValue,
-    networks: [],
+    networks: networkInfoOf(row.network_info ?? null).map(({ networkName: _n, createdByNova: _c, ...spec }) => spec),
   };
 }
 

@@ -1,3 +1,4 @@
+import { networkInfoOf, type ServerNetworks } from './server-network.js';
 import { randomBytes } from 'node:crypto';
 import type { Bus } from '../../lib/bus/bus.js';
 import type { ComputeConfig } from '../../lib/config/config.js';
@@ -74,6 +75,7 @@ export interface ServerServiceDeps {
   resources: ResourceServices;
   images: ServerImageClient;
   scheduler: Scheduler;
+  networks: ServerNetworks;
   bus: Bus;
   log: Logger;
 }
@@ -166,11 +168,11 @@ export class ServerService {
       keyData = kp.publicKey;
     }
 
-    this.#checkNetworks(input.networks);
-    // Until the network service exists, only the implicit `default` group does.
-    for (const g of input.security_groups ?? []) {
-      if (g.name !== 'default') throw badRequest(`Security group ${g.name} not found.`, 'security_group_not_found');
-    }
+    const nics = await this.deps.networks.resolve(projectId, input.networks);
+    await this.deps.networks.checkGroups(
+      projectId,
+      (input.security_groups ?? []).map((g) => g.name),
+    );
     if (input.user_data !== undefined) checkUserData(input.user_data);
     await this.checkMetadataLimit(projectId, Object.keys(input.metadata ?? {}).length);
     const { zone: requestedAz, forcedHost } = await this.#checkZone(caller, input);
@@ -204,6 +206,7 @@ export class ServerService {
       excludedHosts: [],
       attempts: 0,
       requestId: caller.requestId,
+      nics,
     };
     const rows: NewInstance[] = [];
     for (let i = 0; i < count; i++) {
@@ -245,6 +248,7 @@ export class ServerService {
         auto_disk_config: input.diskConfig === 'AUTO' ? 1 : 0,
         security_groups: JSON.stringify((input.security_groups ?? [{ name: 'default' }]).map((g) => g.name)),
         scheduling: JSON.stringify(scheduling),
+        network_info: null,
         progress: 0,
         launched_at: null,
         terminated_at: null,
@@ -297,15 +301,6 @@ export class ServerService {
       throw badRequest(`Invalid image identifier ${imageId}`, 'image_not_found');
     }
     return this.deps.images.get(caller.token, imageId);
-  }
-
-  #checkNetworks(networks: CreateServerInput['networks']): void {
-    // No network service yet: 'none', 'auto' and [] all boot without NICs.
-    if (!Array.isArray(networks)) return;
-    for (const n of networks) {
-      if (n.port) throw badRequest(`Port ${n.port} could not be found.`, 'port_not_found');
-      if (n.uuid) throw badRequest(`Network ${n.uuid} could not be found.`, 'network_not_found');
-    }
   }
 
   /**
@@ -382,6 +377,13 @@ export class ServerService {
       terminated_at: now,
     });
     if (!done) return;
+    // The ports go once the guest is gone (the agent tears it down first); a port still bound is only a stale tap meanwhile.
+    const info = networkInfoOf(row.network_info);
+    if (info.length > 0) {
+      void this.deps.networks
+        .deallocate(info)
+        .catch((e: unknown) => this.deps.log.warn({ err: e, uuid: row.uuid }, 'freeing the ports failed'));
+    }
     if (row.host) {
       const metadata = (await this.store.metadataOf([row.uuid])).get(row.uuid) ?? {};
       await this.deps.bus

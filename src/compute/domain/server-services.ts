@@ -15,6 +15,7 @@ import type { ResourceServices } from './resource-services.js';
 import { Scheduler, type PlacementApi } from './scheduler.js';
 import { ServerActions } from './server-actions.js';
 import { createServerImageClient, type ServerImageClient } from './server-image-client.js';
+import { ServerNetworks } from './server-network.js';
 import { ServerService } from './server-service.js';
 
 export interface ServerServicesDeps {
@@ -30,6 +31,7 @@ export interface ServerServicesDeps {
   placement?: PlacementApi;
   images?: ServerImageClient;
   imageProxy?: ImageProxyClient;
+  networks?: ServerNetworks;
 }
 
 /** Servers, their actions and the conductor. */
@@ -57,17 +59,27 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
     return rows.map((r) => r.host).filter((h): h is string => !!h);
   };
   const scheduler = new Scheduler(placement, deps.resources, groupHosts);
+  const networks = deps.networks ?? new ServerNetworks(new ServiceClient(deps.session, 'network'));
   const servers = new ServerService({
     config: deps.config,
     store,
     resources: deps.resources,
     images,
     scheduler,
+    networks,
     bus: deps.bus,
     log: deps.log,
   });
   const actions = new ServerActions(servers);
-  const conductor = new Conductor({ config: deps.config, store, scheduler, resources: deps.resources, bus: deps.bus, log: deps.log });
+  const conductor = new Conductor({
+    config: deps.config,
+    store,
+    scheduler,
+    networks,
+    resources: deps.resources,
+    bus: deps.bus,
+    log: deps.log,
+  });
   const consoleTargets: ConsoleTargets = {
     async resolve(caller: ComputeCaller, serverId: string): Promise<ConsoleTarget> {
       const rec = await servers.get(caller, serverId);

@@ -126,6 +126,7 @@ const LEAN_COLUMNS = [
   'access_ip_v6',
   'auto_disk_config',
   'security_groups',
+  'network_info',
   'progress',
   'launched_at',
   'terminated_at',

@@ -59,6 +59,8 @@ export interface InstanceRow {
   security_groups: string;
   /** JSON: what the scheduler needs (hints, requested az, excluded hosts, attempts, old flavor on resize). */
   scheduling: string;
+  /** JSON NetworkInfo[]: the server's ports, as the conductor allocated them (null before). */
+  network_info: string | null;
   progress: number;
   launched_at: string | null;
   terminated_at: string | null;

@@ -66,6 +66,7 @@ export interface NetworkConfig {
   quotaSecurityGroup: number;
   quotaSecurityGroupRule: number;
   quotaSubnetpool: number;
+  netnsPrefix: string;
 }
 
 export interface AgentConfig {
@@ -85,6 +86,10 @@ export interface AgentConfig {
   fakeDelayMs: number;
   heartbeatInterval: number;
   vncListen: string;
+  networkDataplane: boolean;
+  tunnelIp: string;
+  networkDhcp: boolean;
+  networkL3: boolean;
 }
 
 export interface ServiceAuthConfig {

@@ -3,6 +3,7 @@ import { resources } from './0001-resources.js';
 import { servers } from './0002-servers.js';
 import { consoles } from './0003-consoles.js';
 import { computeServices } from './0004-compute-services.js';
+import { networkInfo } from './0005-network-info.js';
 
 /** Compute schema history; append, never edit a released migration (0001's table name is the one exception, see 0004). */
 export const computeMigrations: MigrationSet = {
@@ -10,4 +11,5 @@ export const computeMigrations: MigrationSet = {
   '0002_servers': servers,
   '0003_consoles': consoles,
   '0004_compute_services': computeServices,
+  '0005_network_info': networkInfo,
 };
