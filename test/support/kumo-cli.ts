@@ -120,6 +120,8 @@ export class KumoProcess {
     private readonly home: string,
     /** Ports of the other services (0: the kernel picks, so parallel tests never collide). */
     private readonly extraArgs: string[] = ['--image-port', '0'],
+    /** Extra environment (KUMO_* settings without a flag). */
+    private readonly env: Env = {},
   ) {}
 
   async start(): Promise<void> {
@@ -139,7 +141,7 @@ export class KumoProcess {
         ...(this.extraArgs.includes('--driver') ? [] : ['--driver', 'fake']),
         ...this.extraArgs,
       ],
-      { cwd: ROOT, env: { ...baseEnv(this.home), KUMO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env: { ...baseEnv(this.home), KUMO_LOG_LEVEL: 'warn', ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
     this.#exit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));

@@ -81,6 +81,11 @@ export class NetnsLab {
     return (await listNetns()).filter((n) => n.startsWith(`${this.prefix}-`));
   }
 
+  /** Namespaces made inside the lab's prefix by what the test started (an agent's DHCP and router namespaces) become the lab's, to be torn down with it. */
+  async adoptLeftovers(): Promise<void> {
+    for (const ns of await this.leftovers()) this.#names.add(ns);
+  }
+
   async destroy(): Promise<void> {
     for (const pid of new Set([...this.#pids, ...(await this.pids())])) {
       try {

@@ -92,6 +92,7 @@ export async function startComputeAgent(config: KumoConfig, deps: ComputeAgentDe
     log: deps.logger.child({ component: 'network-agent', host: cfg.host }),
     // The data plane is real hosts' business: never with the fake driver or a test's driver.
     dataplane: cfg.networkDataplane && cfg.driver === 'qemu' && !deps.driver,
+    ...(cfg.netns ? { hostNetns: cfg.netns } : {}),
   });
   await network.start();
   const ops = new InstanceOperations({
@@ -191,6 +192,7 @@ function createDriver(config: KumoConfig, image: ServiceClient): ComputeDriver {
   }
   return new QemuDriver({
     nics: tapNics,
+    ...(cfg.netns ? { netns: cfg.netns } : {}),
     instancesDir: cfg.instancesDir,
     imageCacheDir: cfg.imageCacheDir,
     vncListen: cfg.vncListen,

@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Bus, BusSubscription } from '../../lib/bus/bus.js';
 import type { Logger } from '../../lib/log.js';
 import type { NetworkSpec } from '../../lib/rpc/compute-rpc.js';
@@ -35,11 +35,13 @@ export interface NetworkAgentOptions {
   intervalSec?: number;
   /** False (the fake driver, tests): nothing on the host is touched; bound ports are only reported plugged. */
   dataplane: boolean;
+  /** Namespace that plays the host's part (bridges, taps, iptables); undefined: the agent's own. */
+  hostNetns?: string;
 }
 
 const short = (id: string): string => id.slice(0, 11);
-/** Link names the agent owns, by prefix: anything else on the host is never touched. */
-const OWNED = /^(brq|tap|vxlan-|pn|pb|pt|pv|td|rg|ri)[0-9a-f-]*$/;
+/** Link names the agent makes: a prefix and 11 characters of a UUID (or a VNI); anything else on the host is never touched. */
+const OWNED = /^(?:(?:brq|tap|pn|pb|pt|pv|td|rg|ri)[0-9a-f]{8}-[0-9a-f]{2}|vxlan-\d{1,8})$/;
 
 /**
  * The network side of an agent: pulls its host's desired state from the
@@ -50,8 +52,8 @@ const OWNED = /^(brq|tap|vxlan-|pn|pb|pt|pv|td|rg|ri)[0-9a-f-]*$/;
  */
 export class NetworkAgent {
   readonly #o: NetworkAgentOptions;
-  readonly #links = new IpLinks();
-  readonly #routers = new RouterPlumbing();
+  readonly #links: IpLinks;
+  readonly #routers: RouterPlumbing;
   #routerSpecs = new Map<string, RouterSpec>();
   #sub: BusSubscription | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -62,9 +64,20 @@ export class NetworkAgent {
 
   constructor(opts: NetworkAgentOptions) {
     this.#o = opts;
+    this.#links = new IpLinks(opts.hostNetns ? { netns: opts.hostNetns } : {});
+    this.#routers = new RouterPlumbing(opts.hostNetns ? { hostNetns: opts.hostNetns } : {});
   }
 
   async start(): Promise<void> {
+    if (this.#o.dataplane) {
+      // dnsmasq drops to `nobody` and re-reads its hosts file there on SIGHUP: every directory above
+      // the file must be traversable (the data dir: 0711, nothing listable; the DHCP dirs: 0755).
+      await mkdir(this.#o.stateDir, { recursive: true });
+      for (const dir of [dirname(this.#o.stateDir), this.#o.stateDir]) {
+        const mode = (await stat(dir)).mode & 0o777;
+        if ((mode & 0o001) === 0) await chmod(dir, mode | 0o011);
+      }
+    }
     this.#sub = await this.#o.bus.serve(
       { topic: NETWORK_AGENT_TOPIC, server: this.#o.host },
       { state_changed: () => void this.sync().catch(() => undefined) },
@@ -160,7 +173,7 @@ export class NetworkAgent {
     }));
     // iptables is touched only once there is something to filter, and then kept converged (also when emptied).
     if (firewalls.length > 0 || this.#firewalled) {
-      await applySecurityGroups(firewalls);
+      await applySecurityGroups(firewalls, this.#o.hostNetns ? { netns: this.#o.hostNetns } : {});
       this.#firewalled = true;
     }
     const namespaces = new Set<string>();
@@ -281,7 +294,8 @@ export class NetworkAgent {
     }
     const prefix = this.#o.netnsPrefix;
     for (const ns of await listNetns()) {
-      if (!ns.startsWith(prefix) || namespaces.has(ns)) continue;
+      // Only the kinds of namespace the agent makes (a DHCP server's, a router's) are its to remove.
+      if (!(ns.startsWith(`${prefix}dhcp-`) || ns.startsWith(`${prefix}router-`)) || namespaces.has(ns)) continue;
       if (ns.startsWith(`${prefix}dhcp-`)) {
         // The DHCP server of that network goes with its namespace (its files name it by full network id).
         for (const dir of await dhcpDirs(join(this.#o.stateDir, 'dhcp'))) {

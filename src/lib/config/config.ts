@@ -90,6 +90,7 @@ export interface AgentConfig {
   tunnelIp: string;
   networkDhcp: boolean;
   networkL3: boolean;
+  netns: string;
 }
 
 export interface ServiceAuthConfig {

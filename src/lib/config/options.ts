@@ -363,6 +363,12 @@ export const OPTIONS: readonly OptionDef[] = [
     doc: 'The agent builds the network data plane (bridges, taps, VXLAN, iptables, DHCP and router namespaces). Off, or with the `fake` driver, ports are only reported plugged.',
   },
   {
+    key: 'agent.netns',
+    type: 'string',
+    default: '',
+    doc: "Network namespace that plays the host for the data plane: bridges, taps, iptables and guests live there (tests, or a dedicated namespace). Empty: the agent's own.",
+  },
+  {
     key: 'agent.tunnel_ip',
     type: 'string',
     default: '',

@@ -32,6 +32,8 @@ export interface QemuDriverConfig {
   /** Force an accelerator (tests); default: kvm when usable, else tcg. */
   accel?: 'kvm' | 'tcg';
   binary?: string;
+  /** Network namespace the guests run in (their taps are there); undefined: the agent's own. */
+  netns?: string;
 }
 
 /** What instance.json holds: enough to start the guest again without the conductor. */
@@ -380,7 +382,8 @@ export class QemuDriver implements ComputeDriver {
       },
       this.#c.nics ?? noNics,
     );
-    const child = await spawnSupervised(argv, join(dir, 'qemu.log'));
+    // `ip netns exec` execs QEMU: the pid is QEMU's own, as the pid file and the checks expect.
+    const child = await spawnSupervised(this.#c.netns ? ['ip', 'netns', 'exec', this.#c.netns, ...argv] : argv, join(dir, 'qemu.log'));
     const proc: Proc = { pid: child.pid, expected: false };
     this.#procs.set(meta.uuid, proc);
     await writeFile(join(dir, 'qemu.pid'), `${child.pid}\n`);
