@@ -127,7 +127,7 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
     String(port),
     '--image-port',
     String(opts.imagePort ?? 0),
-    ...['--placement-port', '0', '--compute-port', '0', '--console-port', '0', '--driver', opts.driver ?? 'fake'],
+    ...['--placement-port', '0', '--compute-port', '0', '--network-port', '0', '--console-port', '0', '--driver', opts.driver ?? 'fake'],
     '--log-level',
     'warn',
   ];

@@ -22,6 +22,7 @@ export function configFrom(opts: Record<string, unknown>): KumoConfig {
   if (opts.imagePort !== undefined) flags['image.port'] = opts.imagePort;
   if (opts.placementPort !== undefined) flags['placement.port'] = opts.placementPort;
   if (opts.computePort !== undefined) flags['compute.port'] = opts.computePort;
+  if (opts.networkPort !== undefined) flags['network.port'] = opts.networkPort;
   if (opts.consolePort !== undefined) flags['compute.console_proxy_port'] = opts.consolePort;
   if (opts.driver !== undefined) flags['agent.driver'] = opts.driver;
   if (opts.agent === false) flags['agent.enabled'] = false;

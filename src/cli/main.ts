@@ -39,6 +39,7 @@ addConfigOptions(
     .option('--image-port <port>', 'image API port (default 9292)')
     .option('--placement-port <port>', 'placement API port (default 8778)')
     .option('--compute-port <port>', 'compute API port (default 8774)')
+    .option('--network-port <port>', 'network API port (default 9696)')
     .option('--console-port <port>', 'noVNC console proxy port (default 6080)')
     .option('--driver <driver>', 'compute driver of the agent: qemu (default) or fake')
     .option('--no-agent', 'run the API services only, no compute agent'),
@@ -67,7 +68,8 @@ addConfigOptions(
     .option('--identity-port <port>', 'identity API port (default 5000)')
     .option('--image-port <port>', 'image API port (default 9292)')
     .option('--placement-port <port>', 'placement API port (default 8778)')
-    .option('--compute-port <port>', 'compute API port (default 8774)'),
+    .option('--compute-port <port>', 'compute API port (default 8774)')
+    .option('--network-port <port>', 'network API port (default 9696)'),
 ).action(async (service: string, opts: Record<string, unknown>) => {
   const config = configFrom(opts);
   const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);

@@ -27,8 +27,9 @@ describe('router namespace with SNAT and a floating IP', { skip }, () => {
   let router: RouterPlumbing;
   let spec: RouterSpec;
   const links = (n: string) => new IpLinks({ netns: lab.ns(n) });
+  /** One answer of up to five is enough (the first may wait on ARP on a loaded machine); bounded to about 3 s. */
   const pings = (from: string, to: string): Promise<boolean> =>
-    lab.exec(from, ['ping', '-c', '3', '-i', '0.3', '-W', '1', to]).then(
+    lab.exec(from, ['ping', '-i', '0.3', '-W', '1', '-w', '3', to]).then(
       () => true,
       () => false,
     );

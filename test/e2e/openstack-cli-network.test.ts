@@ -173,6 +173,37 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
     assert.ok(up, `no ping from ${guestIp}\n${log.slice(-3000)}`);
   });
 
+  it('ssh cirros@IP hostname with the key pair prints the server name (key and hostname from the metadata service)', async () => {
+    const key = join(tmp, 'id_ed25519');
+    const ssh = [
+      'ssh',
+      '-i',
+      key,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'BatchMode=yes',
+    ];
+    const end = Date.now() + 180_000;
+    let out = '';
+    let last = '';
+    while (Date.now() < end) {
+      try {
+        out = (await lab.exec('host', [...ssh, `cirros@${guestIp}`, 'hostname'], 20_000)).stdout.trim();
+        break;
+      } catch (e) {
+        last = (e as Error).message;
+        await sleep(3000);
+      }
+    }
+    const log = out ? '' : await ok(['console', 'log', 'show', 'myfirstinstance'], admin);
+    assert.equal(out, 'myfirstinstance', `${last}\n${log.slice(-2000)}`);
+  });
+
   it('without the ICMP rule, ping fails', async () => {
     const rules = await json(['security', 'group', 'rule', 'list', '--protocol', 'icmp', 'default'], admin);
     for (const r of rules) await ok(['security', 'group', 'rule', 'delete', r.ID], admin);

@@ -32,7 +32,13 @@ export async function startComputeApi(env: Record<string, string> = {}): Promise
   let compute: ComputeServer | undefined;
   try {
     const config = loadConfig({
-      env: { KUMO_DATA_DIR: dataDir, KUMO_COMPUTE_PORT: '0', KUMO_LOG_LEVEL: process.env.KUMO_TEST_LOG_LEVEL ?? 'silent', ...env },
+      env: {
+        KUMO_DATA_DIR: dataDir,
+        KUMO_COMPUTE_PORT: '0',
+        KUMO_NETWORK_PORT: '0',
+        KUMO_LOG_LEVEL: process.env.KUMO_TEST_LOG_LEVEL ?? 'silent',
+        ...env,
+      },
     });
     const logger = createLogger({ level: config.logLevel });
     // Resource routes never call other services; the session is there because the server needs one.

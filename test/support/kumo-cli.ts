@@ -137,7 +137,7 @@ export class KumoProcess {
         '--identity-port',
         String(this.port),
         // Services a test does not name get ports the kernel picks; the agent is fake unless asked.
-        ...['--placement-port', '0', '--compute-port', '0', '--console-port', '0'],
+        ...['--placement-port', '0', '--compute-port', '0', '--network-port', '0', '--console-port', '0'],
         ...(this.extraArgs.includes('--driver') ? [] : ['--driver', 'fake']),
         ...this.extraArgs,
       ],

@@ -36,6 +36,7 @@ const FREE_PORTS: Record<string, string> = {
   KUMO_IMAGE_PORT: '0',
   KUMO_PLACEMENT_PORT: '0',
   KUMO_COMPUTE_PORT: '0',
+  KUMO_NETWORK_PORT: '0',
   KUMO_COMPUTE_CONSOLE_PROXY_PORT: '0',
 };
 

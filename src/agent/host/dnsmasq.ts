@@ -26,6 +26,8 @@ export interface DhcpSubnet {
   leaseSeconds?: number;
   /** Advertised with DHCP option 26 when set (VXLAN networks need 1450). */
   mtu?: number;
+  /** The DHCP server's own address when it also serves metadata: guests get a route to 169.254.169.254 through it (option 121). */
+  metadataVia?: string;
 }
 
 export interface DhcpHost {
@@ -162,6 +164,11 @@ function optionLines(s: DhcpSubnet): string[] {
   out.push(s.gateway ? `tag:${s.tag},option:router,${dotted(ipv4(s.gateway))}\n` : `tag:${s.tag},option:router\n`);
   if (s.dnsServers.length) out.push(`tag:${s.tag},option:dns-server,${s.dnsServers.map((d) => dotted(ipv4(d))).join(',')}\n`);
   if (s.mtu) out.push(`tag:${s.tag},option:mtu,${Math.trunc(s.mtu)}\n`);
+  if (s.metadataVia) {
+    // With option 121 clients ignore option 3, so the default route is repeated in it.
+    const routes = [`169.254.169.254/32,${dotted(ipv4(s.metadataVia))}`, ...(s.gateway ? [`0.0.0.0/0,${dotted(ipv4(s.gateway))}`] : [])];
+    out.push(`tag:${s.tag},option:classless-static-route,${routes.join(',')}\n`);
+  }
   return out;
 }
 

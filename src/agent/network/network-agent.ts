@@ -12,6 +12,8 @@ import {
   type PortsStatus,
 } from '../../lib/rpc/network-rpc.js';
 import { Dnsmasq } from '../host/dnsmasq.js';
+import { ensureMetadataProxy, stopMetadataProxy } from '../host/metadata-proxy-process.js';
+import { MetadataServer } from './metadata-server.js';
 import { IpLinks, deleteNetns, ensureNetns, listNetns } from '../host/ip-links.js';
 import { RouterPlumbing, type RouterSpec } from './router-plumbing.js';
 import { applySecurityGroups, type PortFirewall } from './security-groups.js';
@@ -54,6 +56,7 @@ export class NetworkAgent {
   readonly #o: NetworkAgentOptions;
   readonly #links: IpLinks;
   readonly #routers: RouterPlumbing;
+  readonly #metadata: MetadataServer | undefined;
   #routerSpecs = new Map<string, RouterSpec>();
   #sub: BusSubscription | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -66,6 +69,7 @@ export class NetworkAgent {
     this.#o = opts;
     this.#links = new IpLinks(opts.hostNetns ? { netns: opts.hostNetns } : {});
     this.#routers = new RouterPlumbing(opts.hostNetns ? { hostNetns: opts.hostNetns } : {});
+    if (opts.dataplane && opts.dhcp) this.#metadata = new MetadataServer(opts.bus, opts.log);
   }
 
   async start(): Promise<void> {
@@ -78,6 +82,7 @@ export class NetworkAgent {
         if ((mode & 0o001) === 0) await chmod(dir, mode | 0o011);
       }
     }
+    await this.#metadata?.start(this.#socket());
     this.#sub = await this.#o.bus.serve(
       { topic: NETWORK_AGENT_TOPIC, server: this.#o.host },
       { state_changed: () => void this.sync().catch(() => undefined) },
@@ -103,6 +108,7 @@ export class NetworkAgent {
     if (this.#timer) clearInterval(this.#timer);
     await this.#sub?.close();
     await this.#running?.catch(() => undefined);
+    await this.#metadata?.close();
   }
 
   /** Before a guest starts: its taps exist on their bridges (the state is pulled now, then checked). */
@@ -142,6 +148,10 @@ export class NetworkAgent {
     return this.#running;
   }
 
+  #socket(): string {
+    return join(this.#o.stateDir, 'metadata.sock');
+  }
+
   #report(): Promise<unknown> {
     const r: AgentReport = { host: this.#o.host, tunnelIp: this.#o.tunnelIp, dhcp: this.#o.dhcp, l3: this.#o.l3 };
     return this.#o.bus.call({ topic: NETWORK_TOPIC }, 'agent_report', r as never, { timeoutMs: 10_000 });
@@ -177,6 +187,7 @@ export class NetworkAgent {
       this.#firewalled = true;
     }
     const namespaces = new Set<string>();
+    const owners: { networkId: string; ip: string; instanceId: string }[] = [];
     for (const d of state.dhcp) {
       const ns = `${this.#o.netnsPrefix}dhcp-${short(d.networkId)}`;
       namespaces.add(ns);
@@ -187,18 +198,29 @@ export class NetworkAgent {
       await this.#links.ensureVeth(host, 'ns-dhcp', { peerNetns: ns, master: d.bridge, ...(n ? { mtu: n.mtu } : {}) });
       const inner = new IpLinks({ netns: ns });
       await inner.ensureMac('ns-dhcp', d.mac);
-      for (const a of d.addresses.filter((x) => !x.includes(':'))) await inner.ensureAddress('ns-dhcp', a);
-      await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir: join(this.#o.stateDir, 'dhcp', d.networkId) }).apply({
+      const v4 = d.addresses.filter((x) => !x.includes(':'));
+      for (const a of v4) await inner.ensureAddress('ns-dhcp', a);
+      const dir = join(this.#o.stateDir, 'dhcp', d.networkId);
+      // Metadata for guests on this network: the proxy answers on 169.254.169.254 here, guests route to it via option 121.
+      const metadataVia = this.#metadata && v4[0] ? v4[0].split('/')[0] : undefined;
+      if (metadataVia) {
+        await inner.ensureAddress('ns-dhcp', '169.254.169.254/32');
+        await ensureMetadataProxy({ netns: ns, dir, socket: this.#socket(), networkId: d.networkId });
+        for (const h of d.hosts) if (h.instanceId) owners.push({ networkId: d.networkId, ip: h.ip, instanceId: h.instanceId });
+      }
+      await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir }).apply({
         subnets: d.subnets.map((s) => ({
           tag: `s${short(s.id).replaceAll('-', '')}`,
           cidr: s.cidr,
           gateway: s.gateway,
           dnsServers: s.dnsServers.filter((x) => !x.includes(':')),
           mtu: s.mtu,
+          ...(metadataVia ? { metadataVia } : {}),
         })),
-        hosts: d.hosts.filter((h) => !h.ip.includes(':')),
+        hosts: d.hosts.filter((h) => !h.ip.includes(':')).map(({ mac, ip, hostname }) => ({ mac, ip, hostname })),
       });
     }
+    this.#metadata?.setOwners(owners);
     const routerSpecs = new Map<string, RouterSpec>();
     for (const r of state.routers) {
       const ns = `${this.#o.netnsPrefix}router-${short(r.id)}`;
@@ -299,8 +321,9 @@ export class NetworkAgent {
       if (ns.startsWith(`${prefix}dhcp-`)) {
         // The DHCP server of that network goes with its namespace (its files name it by full network id).
         for (const dir of await dhcpDirs(join(this.#o.stateDir, 'dhcp'))) {
-          if (ns.endsWith(dir.slice(0, 11)))
-            await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir: join(this.#o.stateDir, 'dhcp', dir) }).stop();
+          if (!ns.endsWith(dir.slice(0, 11))) continue;
+          await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir: join(this.#o.stateDir, 'dhcp', dir) }).stop();
+          await stopMetadataProxy(join(this.#o.stateDir, 'dhcp', dir), dir);
         }
       }
       await deleteNetns(ns).catch((e: unknown) => this.#o.log.warn({ err: e, ns }, 'could not delete a stale namespace'));

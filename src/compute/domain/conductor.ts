@@ -60,6 +60,7 @@ export class Conductor {
         instance_update: (a) => this.instanceUpdate(a as unknown as InstanceUpdate),
         reschedule: (a) => this.reschedule(a as unknown as RescheduleRequest),
         instances_on_host: (a) => this.instancesOnHost(a as unknown as InstancesOnHostRequest),
+        instance_spec: (a) => this.instanceSpec(String(a.uuid)),
         build_instances: (a) => this.buildInstances(a as unknown as BuildInstancesRequest),
       },
     );
@@ -263,6 +264,14 @@ export class Conductor {
     const rows = await this.deps.store.listByHost(req.host);
     const meta = await this.deps.store.metadataOf(rows.map((r) => r.uuid));
     return { instances: rows.map((r) => instanceSpecOf(r, meta.get(r.uuid) ?? {})) };
+  }
+
+  /** One live server as agents see it (the metadata service answers guests from it). */
+  async instanceSpec(uuid: string): Promise<{ instance: ReturnType<typeof instanceSpecOf> | null }> {
+    const row = await this.deps.store.get(uuid);
+    if (!row) return { instance: null };
+    const meta = await this.deps.store.metadataOf([uuid]);
+    return { instance: instanceSpecOf(row, meta.get(uuid) ?? {}) };
   }
 
   // ------------------------------------------------------------ watchdog

@@ -259,5 +259,13 @@ export const COMPUTE_METHODS = [
 ] as const;
 export type ComputeMethod = (typeof COMPUTE_METHODS)[number];
 
-export const CONDUCTOR_METHODS = ['service_heartbeat', 'instance_update', 'reschedule', 'instances_on_host', 'build_instances'] as const;
+/** conductor.instance_spec (call) {uuid} → { instance: InstanceSpec | null }: the metadata service's view of a server. */
+export const CONDUCTOR_METHODS = [
+  'service_heartbeat',
+  'instance_update',
+  'reschedule',
+  'instances_on_host',
+  'build_instances',
+  'instance_spec',
+] as const;
 export type ConductorMethod = (typeof CONDUCTOR_METHODS)[number];

@@ -72,7 +72,8 @@ export interface DhcpServer {
     hostRoutes: { destination: string; nexthop: string }[];
     mtu: number;
   }[];
-  hosts: { mac: string; ip: string; hostname: string }[];
+  /** `instanceId`: the server a compute port belongs to (the metadata service answers for it). */
+  hosts: { mac: string; ip: string; hostname: string; instanceId?: string }[];
 }
 
 export interface RouterLegState {

@@ -155,7 +155,12 @@ export async function hostState(ctx: NetworkContext, agents: AgentService, host:
           .flatMap((x) =>
             x.body.fixed_ips
               .filter((f) => subs.some((s) => s.id === f.subnet_id))
-              .map((f) => ({ mac: x.body.mac_address, ip: f.ip_address, hostname: `host-${f.ip_address.replaceAll('.', '-')}` })),
+              .map((f) => ({
+                mac: x.body.mac_address,
+                ip: f.ip_address,
+                hostname: `host-${f.ip_address.replaceAll('.', '-')}`,
+                ...(x.body.device_owner.startsWith('compute:') ? { instanceId: x.body.device_id } : {}),
+              })),
           ),
       });
     }
