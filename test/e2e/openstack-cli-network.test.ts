@@ -66,6 +66,8 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
       KUMO_AGENT_NETNS: lab.ns('host'),
       KUMO_NETWORK_NETNS_PREFIX: `${lab.prefix}-`,
       KUMO_AGENT_HEARTBEAT_INTERVAL: '2',
+      // VXLAN endpoints need an address in the lab: the provider gateway's.
+      KUMO_AGENT_TUNNEL_IP: '203.0.113.1',
     });
     await kumo.start();
     admin = { ...baseEnv(home), ...parseOpenrc(await readFile(join(dataDir, 'admin-openrc'), 'utf8')) };
@@ -214,6 +216,68 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
       if (!blocked) await sleep(1000);
     }
     assert.ok(blocked, 'ping still answered without an ICMP rule');
+  });
+
+  it('self-service: a project network behind a router on the provider network; SSH through a floating IP', async () => {
+    await ok(['security', 'group', 'rule', 'create', '--proto', 'icmp', 'default'], admin);
+    await ok(['network', 'set', '--external', 'provider'], admin);
+    await ok(['network', 'create', 'selfservice'], admin);
+    await ok(
+      [
+        'subnet',
+        'create',
+        '--network',
+        'selfservice',
+        '--dns-nameserver',
+        '198.51.100.53',
+        '--gateway',
+        '10.10.1.1',
+        '--subnet-range',
+        '10.10.1.0/24',
+        'selfservice',
+      ],
+      admin,
+    );
+    await ok(['router', 'create', 'router'], admin);
+    await ok(['router', 'add', 'subnet', 'router', 'selfservice'], admin);
+    await ok(['router', 'set', 'router', '--external-gateway', 'provider'], admin);
+    const net = await json(['network', 'show', 'selfservice'], admin);
+    await ok(
+      ['server', 'create', '--flavor', 'm1.small', '--image', 'cirros', '--nic', `net-id=${net.id}`, '--key-name', 'mykey', 'selfserver'],
+      admin,
+    );
+    await waitStatus('selfserver', 'ACTIVE');
+    const fip = (await json(['floating', 'ip', 'create', 'provider'], admin)).floating_ip_address as string;
+    await ok(['server', 'add', 'floating', 'ip', 'selfserver', fip], admin);
+    const key = join(tmp, 'id_ed25519');
+    const ssh = [
+      'ssh',
+      '-i',
+      key,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'BatchMode=yes',
+    ];
+    const end = Date.now() + 240_000;
+    let out = '';
+    let last = '';
+    while (Date.now() < end) {
+      try {
+        out = (await lab.exec('host', [...ssh, `cirros@${fip}`, 'hostname'], 20_000)).stdout.trim();
+        break;
+      } catch (e) {
+        last = (e as Error).message;
+        await sleep(3000);
+      }
+    }
+    const log = out ? '' : await ok(['console', 'log', 'show', 'selfserver'], admin);
+    assert.equal(out, 'selfserver', `${last}\n${log.slice(-2500)}`);
+    await ok(['server', 'delete', '--wait', 'selfserver'], admin);
   });
 
   it('server delete removes the port, its tap and its DHCP entry', async () => {
