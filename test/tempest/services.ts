@@ -8,6 +8,7 @@
 import type { Cloud } from './kumo-cloud.js';
 import type { HttpImage } from './http-image-server.js';
 import { compute } from './compute-profile.js';
+import { network } from './network-profile.js';
 import { securityComplianceEnv, type ConfSections, type IdentityExtension, type SecurityCompliance } from './tempest-conf.js';
 
 export interface ProbeContext {
@@ -176,4 +177,4 @@ const image: ServiceProfile = {
   },
 };
 
-export const SERVICES: Record<string, ServiceProfile> = { identity, image, compute };
+export const SERVICES: Record<string, ServiceProfile> = { identity, image, compute, network };

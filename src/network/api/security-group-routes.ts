@@ -16,7 +16,8 @@ const RULE_ATTRS = {
   port_range_min: T.nullableInt,
   port_range_max: T.nullableInt,
   remote_ip_prefix: { type: ['string', 'null'], maxLength: 64 },
-  remote_group_id: T.nullableUuid,
+  // Any text: an id that names no group is Neutron's 404, not a 400.
+  remote_group_id: { type: ['string', 'null'], maxLength: 255 },
   remote_address_group_id: T.nullableUuid,
   description: T.str,
   project_id: T.str,

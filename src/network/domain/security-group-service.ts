@@ -240,6 +240,11 @@ export class SecurityGroupService {
     }
     const min = input.port_range_min ?? null;
     const max = input.port_range_max ?? null;
+    for (const p of [min, max]) {
+      if (p !== null && number !== null && PORT_PROTOCOLS.has(number) && (p < 0 || p > 65535)) {
+        throw invalidInput(`Invalid value for port ${p}`);
+      }
+    }
     if (min !== null || max !== null) {
       if (number === null)
         throw badRequestOf('Must also specify protocol if port range is given.', 'security_group_protocol_required_with_ports');
@@ -250,12 +255,12 @@ export class SecurityGroupService {
       } else if (ICMP_PROTOCOLS.has(number)) {
         if (min !== null && (min < 0 || min > 255))
           throw badRequestOf(
-            `Invalid value for ICMP field (port_range_min): ${min}. It must be 0 to 255.`,
+            `Invalid value for ICMP type (port-range-min): ${min}. It must be 0 to 255.`,
             'security_group_invalid_icmp_value',
           );
         if (max !== null && (max < 0 || max > 255))
           throw badRequestOf(
-            `Invalid value for ICMP field (port_range_max): ${max}. It must be 0 to 255.`,
+            `Invalid value for ICMP code (port-range-max): ${max}. It must be 0 to 255.`,
             'security_group_invalid_icmp_value',
           );
         if (min === null && max !== null)

@@ -4,7 +4,7 @@ import { owns, type NetworkCaller } from './caller.js';
 import { badRequestOf, inUse, invalidInput, notAuthorized, notFoundOf } from './errors.js';
 import { isAutoAddressed } from './ipam.js';
 import { canonicalIp, cidrContains, cidrsOverlap, formatCidr, formatIp, lastAddress, parseCidr, parseIp, type Cidr } from './ip-math.js';
-import { DEVICE_OWNER, type AllocationPool, type HostRoute, type PortBody, type SubnetBody } from './models.js';
+import { DEVICE_OWNER, type AllocationPool, type HostRoute, type NetworkBody, type PortBody, type SubnetBody } from './models.js';
 import type { NetworkContext } from './network-context.js';
 import { targetProject, type NetworkService } from './network-service.js';
 import type { NetworkQuotaService } from './quota-service.js';
@@ -52,8 +52,9 @@ export class SubnetService {
     const s = await this.ctx.store.get<SubnetBody>('subnet', id);
     if (!s) throw notFoundOf('subnet', id);
     if (!owns(caller, s.projectId)) {
-      const n = await this.ctx.store.get('network', s.body.network_id);
-      if (!n || !this.networks.canSee(caller, n as never)) throw notFoundOf('subnet', id);
+      // Others see a subnet only through a shared network: an external network shows itself, not its subnets.
+      const n = await this.ctx.store.get<NetworkBody>('network', s.body.network_id);
+      if (!n || !n.body.shared) throw notFoundOf('subnet', id);
     }
     return s;
   }
@@ -61,8 +62,8 @@ export class SubnetService {
   async list(caller: NetworkCaller): Promise<StoredSubnet[]> {
     const all = await this.ctx.store.list<SubnetBody>('subnet');
     if (caller.isAdmin) return all;
-    const nets = new Map((await this.networks.list(caller)).map((n) => [n.id, n]));
-    return all.filter((s) => owns(caller, s.projectId) || nets.has(s.body.network_id));
+    const shared = new Set((await this.ctx.store.list<NetworkBody>('network')).filter((n) => n.body.shared).map((n) => n.id));
+    return all.filter((s) => owns(caller, s.projectId) || shared.has(s.body.network_id));
   }
 
   ofNetwork(networkId: string): Promise<StoredSubnet[]> {
