@@ -34,7 +34,8 @@ const ROUTER_ATTRS = {
   description: T.str,
   admin_state_up: T.bool,
   external_gateway_info: gatewayInfo,
-  routes: { type: 'array', items: route },
+  // null clears them, as Neutron's `router set --no-route` sends it.
+  routes: { type: ['array', 'null'], items: route },
   distributed: T.bool,
   ha: T.bool,
   availability_zone_hints: T.strList,

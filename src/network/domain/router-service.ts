@@ -29,7 +29,7 @@ export interface RouterInput {
     enable_snat?: boolean;
     external_fixed_ips?: { subnet_id?: string; ip_address?: string }[];
   } | null;
-  routes?: HostRoute[];
+  routes?: HostRoute[] | null;
   distributed?: boolean;
   ha?: boolean;
   availability_zone_hints?: string[];
@@ -106,7 +106,7 @@ export class RouterService {
     if (input.description !== undefined) body.description = input.description;
     if (input.admin_state_up !== undefined) body.admin_state_up = input.admin_state_up;
     if (input.distributed !== undefined && input.distributed !== body.distributed) throw notAuthorized('update_router:distributed');
-    if (input.routes !== undefined) body.routes = await this.#routes(r, input.routes);
+    if (input.routes !== undefined) body.routes = await this.#routes(r, input.routes ?? []);
     await this.ctx.store.update('router', id, body);
     this.ctx.changed();
     return (await this.ctx.store.get<RouterBody>('router', id))!;
