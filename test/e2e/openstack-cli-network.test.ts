@@ -46,6 +46,27 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
     }
   }
 
+  /** `ssh cirros@ip hostname` from the lab host with the key pair, retried while the guest boots (bounded: 4 min). */
+  async function sshHostname(ip: string, server: string): Promise<string> {
+    const key = join(tmp, 'id_ed25519');
+    const opts = ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'ConnectTimeout=5', 'BatchMode=yes'].flatMap((o) => [
+      '-o',
+      o,
+    ]);
+    const end = Date.now() + 240_000;
+    let last = '';
+    while (Date.now() < end) {
+      try {
+        return (await lab.exec('host', ['ssh', '-i', key, ...opts, `cirros@${ip}`, 'hostname'], 20_000)).stdout.trim();
+      } catch (e) {
+        last = (e as Error).message;
+        await sleep(3000);
+      }
+    }
+    const log = await ok(['console', 'log', 'show', server], admin);
+    assert.fail(`no SSH to ${ip}: ${last}\n${log.slice(-2500)}`);
+  }
+
   const pingsFromHost = (ip: string): Promise<boolean> =>
     lab.exec('host', ['ping', '-c', '2', '-i', '0.3', '-W', '1', ip]).then(
       () => true,
@@ -176,34 +197,7 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
   });
 
   it('ssh cirros@IP hostname with the key pair prints the server name (key and hostname from the metadata service)', async () => {
-    const key = join(tmp, 'id_ed25519');
-    const ssh = [
-      'ssh',
-      '-i',
-      key,
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'ConnectTimeout=5',
-      '-o',
-      'BatchMode=yes',
-    ];
-    const end = Date.now() + 180_000;
-    let out = '';
-    let last = '';
-    while (Date.now() < end) {
-      try {
-        out = (await lab.exec('host', [...ssh, `cirros@${guestIp}`, 'hostname'], 20_000)).stdout.trim();
-        break;
-      } catch (e) {
-        last = (e as Error).message;
-        await sleep(3000);
-      }
-    }
-    const log = out ? '' : await ok(['console', 'log', 'show', 'myfirstinstance'], admin);
-    assert.equal(out, 'myfirstinstance', `${last}\n${log.slice(-2000)}`);
+    assert.equal(await sshHostname(guestIp, 'myfirstinstance'), 'myfirstinstance');
   });
 
   it('without the ICMP rule, ping fails', async () => {
@@ -249,34 +243,7 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
     await waitStatus('selfserver', 'ACTIVE');
     const fip = (await json(['floating', 'ip', 'create', 'provider'], admin)).floating_ip_address as string;
     await ok(['server', 'add', 'floating', 'ip', 'selfserver', fip], admin);
-    const key = join(tmp, 'id_ed25519');
-    const ssh = [
-      'ssh',
-      '-i',
-      key,
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'ConnectTimeout=5',
-      '-o',
-      'BatchMode=yes',
-    ];
-    const end = Date.now() + 240_000;
-    let out = '';
-    let last = '';
-    while (Date.now() < end) {
-      try {
-        out = (await lab.exec('host', [...ssh, `cirros@${fip}`, 'hostname'], 20_000)).stdout.trim();
-        break;
-      } catch (e) {
-        last = (e as Error).message;
-        await sleep(3000);
-      }
-    }
-    const log = out ? '' : await ok(['console', 'log', 'show', 'selfserver'], admin);
-    assert.equal(out, 'selfserver', `${last}\n${log.slice(-2500)}`);
+    assert.equal(await sshHostname(fip, 'selfserver'), 'selfserver');
     await ok(['server', 'delete', '--wait', 'selfserver'], admin);
   });
 
