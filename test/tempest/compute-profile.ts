@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { ConfSections } from './tempest-conf.js';
 import type { ProbeContext, ServiceProfile } from './services.js';
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<unknown> {
+/** A JSON (or raw upload) call with a token; a status of 400 or more throws. Also the network profile's. */
+export async function call(base: string, token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<unknown> {
   const headers: Record<string, string> = { 'x-auth-token': token };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (raw) headers['content-type'] = 'application/octet-stream';

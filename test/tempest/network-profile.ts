@@ -5,17 +5,9 @@
  * external `public` network DevStack makes for Tempest (flat on `provider`,
  * 203.0.113.0/24) and lists the extensions the API really serves.
  */
+import { call } from './compute-profile.js';
 import type { ConfSections } from './tempest-conf.js';
 import type { ProbeContext, ServiceProfile } from './services.js';
-
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const headers: Record<string, string> = { 'x-auth-token': token };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 export const network: ServiceProfile = {
   name: 'network',

@@ -4,7 +4,7 @@
  * what runs on the host in line with what the conductor knows
  * (reconciliation, as Nova's _sync_power_states and _cleanup_running_deleted_instances).
  */
-import { NetworkAgent, physicalNetworkMap } from '../network/network-agent.js';
+import { NetworkAgent } from '../network/network-agent.js';
 import { tapNics } from './qemu/qemu-nics.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Bus, BusSubscription } from '../../lib/bus/bus.js';
 import { ServiceClient } from '../../lib/clients/service-client.js';
 import type { ServiceSession } from '../../lib/clients/service-session.js';
-import type { KumoConfig } from '../../lib/config/config.js';
+import { parsePhysicalNetworks, type KumoConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
 import {
   COMPUTE_METHODS,
@@ -84,7 +84,7 @@ export async function startComputeAgent(config: KumoConfig, deps: ComputeAgentDe
     tunnelIp: cfg.tunnelIp || hostIp(),
     dhcp: cfg.networkDhcp,
     l3: cfg.networkL3,
-    physicalNetworks: physicalNetworkMap(config.network.physicalNetworks),
+    physicalNetworks: parsePhysicalNetworks(config.network.physicalNetworks),
     providerGateway: config.network.providerGateway,
     netnsPrefix: config.network.netnsPrefix,
     stateDir: join(config.dataDir, 'network'),

@@ -179,7 +179,7 @@ export class NetworkAgent {
       ips: p.ips.filter((ip) => !ip.includes(':')),
       allowedAddressPairs: p.allowedAddressPairs.filter((a) => !a.ip.includes(':')),
       portSecurity: p.portSecurity,
-      rules: p.rules.filter((r) => r.ethertype === 'IPv4').map((r) => ({ ...r, remoteIps: r.remoteIps })),
+      rules: p.rules.filter((r) => r.ethertype === 'IPv4'),
     }));
     // iptables is touched only once there is something to filter, and then kept converged (also when emptied).
     if (firewalls.length > 0 || this.#firewalled) {
@@ -333,17 +333,4 @@ export class NetworkAgent {
 
 async function dhcpDirs(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
-}
-
-/** `network.physical_networks` ("provider:kumo-provider,physnet2:eth1") as a map. */
-export function physicalNetworkMap(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const item of text
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean)) {
-    const [name, dev] = item.split(':');
-    if (name && dev) out.set(name, dev);
-  }
-  return out;
 }

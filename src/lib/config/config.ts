@@ -297,3 +297,17 @@ function defaultDataDir(): string {
 export function optionEnvName(key: string): string {
   return envName(key);
 }
+
+/** `network.physical_networks` ("provider:kumo-provider,physnet2:eth1") as name → device; the API and the agents read it alike. */
+export function parsePhysicalNetworks(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [name, dev] = item.split(':');
+    if (!name || !dev) throw new ConfigError(`network.physical_networks: '${item}' is not name:device`);
+    out.set(name, dev);
+  }
+  return out;
+}

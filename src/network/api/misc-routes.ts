@@ -109,8 +109,7 @@ export function registerMiscRoutes(app: FastifyInstance, s: NetworkServices): vo
   app.get<TagParams>('/v2.0/:collection/:id/tags', async (req) => ({ tags: (await tagged(req, false)).body.tags ?? [] }));
   app.get<TagParams>('/v2.0/:collection/:id/tags/:tag', async (req, reply) => {
     const r = await tagged(req, false);
-    if (!(r.body.tags ?? []).includes(req.params.tag!))
-      throw new KumoError('tag_not_found', 404, `Tag ${req.params.tag} could not be found for ${r.kind} ${r.id}.`);
+    if (!(r.body.tags ?? []).includes(req.params.tag!)) throw tagNotFound(req.params.tag!, r.kind, r.id);
     return reply.code(204).send();
   });
   app.put<TagParams>('/v2.0/:collection/:id/tags', async (req) => {
@@ -136,8 +135,7 @@ export function registerMiscRoutes(app: FastifyInstance, s: NetworkServices): vo
   app.delete<TagParams>('/v2.0/:collection/:id/tags/:tag', async (req, reply) => {
     const r = await tagged(req, true);
     const tags = r.body.tags ?? [];
-    if (!tags.includes(req.params.tag!))
-      throw new KumoError('tag_not_found', 404, `Tag ${req.params.tag} could not be found for ${r.kind} ${r.id}.`);
+    if (!tags.includes(req.params.tag!)) throw tagNotFound(req.params.tag!, r.kind, r.id);
     await saveTags(
       r,
       tags.filter((t) => t !== req.params.tag),
@@ -195,6 +193,9 @@ export function registerMiscRoutes(app: FastifyInstance, s: NetworkServices): vo
     ]),
   );
 }
+
+const tagNotFound = (tag: string, kind: string, id: string): KumoError =>
+  new KumoError('tag_not_found', 404, `Tag ${tag} could not be found for ${kind} ${id}.`);
 
 /** A resource of any tagged kind, if the caller may see it. */
 async function visibleOf(s: NetworkServices, caller: NetworkCaller, kind: ResourceKind, id: string): Promise<Stored<unknown>> {

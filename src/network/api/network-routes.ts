@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { NetworkCaller } from '../domain/caller.js';
+import type { StoredNetwork } from '../domain/network-service.js';
 import type { NetworkServices } from '../domain/network-services.js';
 import { registerCollection } from './crud-routes.js';
 import { bodyParser, T } from './route-helpers.js';
@@ -64,11 +66,12 @@ export function registerNetworkRoutes(app: FastifyInstance, s: NetworkServices):
     for (const sub of await s.store.list('subnet')) out.set(sub.parentId!, [...(out.get(sub.parentId!) ?? []), sub.id]);
     return out;
   };
-  const oneNetworkView = async (caller: Parameters<typeof networkView>[2], id: string) => {
-    const n = await s.store.get<never>('network', id);
-    const subnets = (await s.subnets.ofNetwork(id)).map((x) => x.id);
-    return networkView(n as never, subnets, caller);
-  };
+  const oneNetworkView = async (caller: NetworkCaller, n: StoredNetwork) =>
+    networkView(
+      n,
+      (await s.subnets.ofNetwork(n.id)).map((x) => x.id),
+      caller,
+    );
   registerCollection(app, s.policy, {
     path: 'networks',
     collection: 'networks',
@@ -79,19 +82,13 @@ export function registerNetworkRoutes(app: FastifyInstance, s: NetworkServices):
       const subnets = await subnetIdsByNetwork();
       return (await s.networks.list(caller)).map((n) => networkView(n, subnets.get(n.id) ?? [], caller));
     },
-    async show(caller, id) {
-      await s.networks.visible(caller, id);
-      return oneNetworkView(caller, id);
-    },
+    show: async (caller, id) => oneNetworkView(caller, await s.networks.visible(caller, id)),
     async create(caller, input) {
       const n = await s.networks.create(caller, input);
       await s.groups.ensureDefault(n.projectId);
       return networkView(n, [], caller);
     },
-    async update(caller, id, input) {
-      await s.networks.update(caller, id, input);
-      return oneNetworkView(caller, id);
-    },
+    update: async (caller, id, input) => oneNetworkView(caller, await s.networks.update(caller, id, input)),
     delete: (caller, id) => s.networks.delete(caller, id),
   });
   registerCollection(app, s.policy, {

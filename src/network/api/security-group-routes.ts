@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NetworkServices } from '../domain/network-services.js';
+import type { StoredGroup } from '../domain/security-group-service.js';
 import { badRequestOf } from '../domain/errors.js';
 import { registerCollection } from './crud-routes.js';
 import { bodyParser, T } from './route-helpers.js';
@@ -30,10 +31,7 @@ export function registerSecurityGroupRoutes(app: FastifyInstance, s: NetworkServ
     for (const r of await s.store.list<SecurityGroupRuleBody>('security_group_rule')) out.get(r.parentId ?? '')?.push(r);
     return out;
   };
-  const one = async (id: string) => {
-    const g = (await s.store.get('security_group', id))!;
-    return securityGroupView(g as never, await s.groups.rulesOf(id));
-  };
+  const one = async (g: StoredGroup) => securityGroupView(g, await s.groups.rulesOf(g.id));
   registerCollection(app, s.policy, {
     path: 'security-groups',
     collection: 'security_groups',
@@ -45,12 +43,9 @@ export function registerSecurityGroupRoutes(app: FastifyInstance, s: NetworkServ
       const rules = await withRules(groups.map((g) => g.id));
       return groups.map((g) => securityGroupView(g, rules.get(g.id) ?? []));
     },
-    async show(caller, id) {
-      await s.groups.visible(caller, id);
-      return one(id);
-    },
-    create: async (caller, input) => one((await s.groups.create(caller, input)).id),
-    update: async (caller, id, input) => one((await s.groups.update(caller, id, input)).id),
+    show: async (caller, id) => one(await s.groups.visible(caller, id)),
+    create: async (caller, input) => one(await s.groups.create(caller, input)),
+    update: async (caller, id, input) => one(await s.groups.update(caller, id, input)),
     delete: (caller, id) => s.groups.delete(caller, id),
   });
   registerCollection(app, s.policy, {

@@ -54,8 +54,10 @@ export class AgentService {
   }
 
   /** The host that runs DHCP (or routers): the first live agent that offers it, by name; stable while it lives. */
-  async hostFor(role: 'dhcp' | 'l3'): Promise<string | null> {
-    const live = (await this.list()).filter((a) => a.body[role] && this.alive(a)).sort((a, b) => (a.body.host < b.body.host ? -1 : 1));
+  async hostFor(role: 'dhcp' | 'l3', agents?: Stored<AgentBody>[]): Promise<string | null> {
+    const live = (agents ?? (await this.list()))
+      .filter((a) => a.body[role] && this.alive(a))
+      .sort((a, b) => (a.body.host < b.body.host ? -1 : 1));
     return live[0]?.body.host ?? null;
   }
 }

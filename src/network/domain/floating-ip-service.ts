@@ -1,7 +1,7 @@
 import { KumoError } from '../../lib/errors.js';
 import { newUuid } from '../../lib/ids.js';
 import type { Stored } from '../store/resource-store.js';
-import { owns, type NetworkCaller } from './caller.js';
+import { SERVICE_CALLER, owns, type NetworkCaller } from './caller.js';
 import { badRequestOf, conflictOf, notAuthorized, notFoundOf } from './errors.js';
 import { DEVICE_OWNER, type FloatingIpBody, type NetworkBody, type PortBody, type RouterBody } from './models.js';
 import type { NetworkContext } from './network-context.js';
@@ -23,8 +23,6 @@ export interface FloatingIpInput {
   project_id?: string;
   tenant_id?: string;
 }
-
-const SYSTEM: NetworkCaller = { userId: '', projectId: null, isAdmin: true };
 
 export class FloatingIpService {
   constructor(
@@ -64,7 +62,7 @@ export class FloatingIpService {
             },
           ]
         : undefined;
-    const port = await this.ports.create(SYSTEM, {
+    const port = await this.ports.create(SERVICE_CALLER, {
       network_id: net.id,
       project_id: '',
       device_id: id,
@@ -73,7 +71,7 @@ export class FloatingIpService {
     });
     const v4 = port.body.fixed_ips[0];
     if (!v4) {
-      await this.ports.delete(SYSTEM, port.id, { internal: true });
+      await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
       throw badRequestOf(`Bad floatingip request: Network ${net.id} has no subnet to allocate from.`);
     }
     const body: FloatingIpBody = {
@@ -96,7 +94,7 @@ export class FloatingIpService {
       this.ctx.changed();
       return f;
     } catch (e) {
-      await this.ports.delete(SYSTEM, port.id, { internal: true });
+      await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
       throw e;
     }
   }
@@ -120,7 +118,7 @@ export class FloatingIpService {
       (p) => p.body.device_owner === DEVICE_OWNER.floatingIp && p.body.device_id === id,
     );
     await this.ctx.store.delete('floatingip', id);
-    if (port) await this.ports.delete(SYSTEM, port.id, { internal: true });
+    if (port) await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
     this.ctx.changed();
   }
 

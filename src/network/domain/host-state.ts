@@ -46,8 +46,8 @@ export async function hostState(ctx: NetworkContext, agents: AgentService, host:
     store.list<FloatingIpBody>('floatingip'),
     agents.list(),
   ]);
-  const dhcpHost = await agents.hostFor('dhcp');
-  const l3Host = await agents.hostFor('l3');
+  const dhcpHost = await agents.hostFor('dhcp', allAgents);
+  const l3Host = await agents.hostFor('l3', allAgents);
   const netById = new Map(networks.map((n) => [n.id, n]));
   const subnetById = new Map(subnets.map((s) => [s.id, s]));
   const tunnelOf = new Map(allAgents.filter((a) => agents.alive(a)).map((a: Stored<AgentBody>) => [a.body.host, a.body.tunnel_ip]));

@@ -10,6 +10,9 @@ export const ipClaim = (subnetId: string, ip: string): string => `ip:${subnetId}
 export const isAutoAddressed = (s: SubnetBody): boolean =>
   s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless');
 
+const alreadyAllocated = (ip: string, subnetId: string): Error =>
+  conflictOf('ip_address_already_allocated', `IP address ${ip} already allocated in subnet ${subnetId}`);
+
 /**
  * Allocates an address on a subnet for `owner` (a port): the one asked for,
  * the SLAAC address of `mac`, or the first free one of the allocation pools.
@@ -32,17 +35,17 @@ export async function allocateIp(
     }
     const ip = formatIp(p.version, p.value);
     if (ip === s.gateway_ip && !opts.allowGateway) {
-      throw conflictOf('ip_address_already_allocated', `IP address ${ip} already allocated in subnet ${subnet.id}`);
+      throw alreadyAllocated(ip, subnet.id);
     }
     if (!(await store.tryClaim(ipClaim(subnet.id, ip), owner))) {
-      throw conflictOf('ip_address_already_allocated', `IP address ${ip} already allocated in subnet ${subnet.id}`);
+      throw alreadyAllocated(ip, subnet.id);
     }
     return ip;
   }
   if (isAutoAddressed(s)) {
     const ip = formatIp(6, eui64Address(cidr, opts.mac));
     if (!(await store.tryClaim(ipClaim(subnet.id, ip), owner))) {
-      throw conflictOf('ip_address_already_allocated', `IP address ${ip} already allocated in subnet ${subnet.id}`);
+      throw alreadyAllocated(ip, subnet.id);
     }
     return ip;
   }

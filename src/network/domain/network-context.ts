@@ -1,4 +1,4 @@
-import type { NetworkConfig } from '../../lib/config/config.js';
+import { parsePhysicalNetworks, type NetworkConfig } from '../../lib/config/config.js';
 import type { ResourceStore } from '../store/resource-store.js';
 
 /** Network configuration, parsed once. */
@@ -22,15 +22,7 @@ export interface NetworkContext {
 }
 
 export function parseNetworkSettings(c: NetworkConfig): NetworkSettings {
-  const physicalNetworks = new Map<string, string>();
-  for (const item of c.physicalNetworks
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [name, dev] = item.split(':');
-    if (!name || !dev) throw new Error(`network.physical_networks: '${item}' is not name:device`);
-    physicalNetworks.set(name, dev);
-  }
+  const physicalNetworks = parsePhysicalNetworks(c.physicalNetworks);
   const range = (text: string, what: string): [number, number] => {
     const [a, b] = text.split(':').map(Number);
     if (!Number.isInteger(a) || !Number.isInteger(b) || a! > b!) throw new Error(`${what}: '${text}' is not first:last`);

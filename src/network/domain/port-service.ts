@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { newUuid } from '../../lib/ids.js';
 import type { ResourceStore, Stored } from '../store/resource-store.js';
-import { owns, type NetworkCaller } from './caller.js';
+import { SERVICE_CALLER, owns, type NetworkCaller } from './caller.js';
 import { badRequestOf, conflictOf, invalidInput, notAuthorized, notFoundOf } from './errors.js';
 import { allocateIp, ipClaim, isAutoAddressed } from './ipam.js';
 import { cidrContains, parseCidr, parseIp } from './ip-math.js';
@@ -108,12 +108,8 @@ export class PortService {
         device_id: input.device_id ?? '',
         device_owner: deviceOwner,
         fixed_ips: fixed,
-        allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address || mac })),
-        extra_dhcp_opts: (input.extra_dhcp_opts ?? []).map((o) => ({
-          opt_name: o.opt_name,
-          opt_value: o.opt_value,
-          ip_version: o.ip_version ?? 4,
-        })),
+        allowed_address_pairs: withPortMac(pairs, mac),
+        extra_dhcp_opts: dhcpOptions(input.extra_dhcp_opts ?? []),
         security_groups: groups,
         port_security_enabled: portSecurity,
         'binding:host_id': '',
@@ -133,11 +129,8 @@ export class PortService {
   }
 
   async update(caller: NetworkCaller, id: string, input: PortInput): Promise<StoredPort> {
+    // visible() already admits only the port's project, the network's owner or an admin: Neutron's rule for changes too.
     const p = await this.visible(caller, id);
-    if (!owns(caller, p.projectId) && !caller.isAdmin) {
-      const net = await this.ctx.store.get('network', p.body.network_id);
-      if (net?.projectId !== caller.projectId) throw notAuthorized('update_port');
-    }
     if (input.network_id !== undefined && input.network_id !== p.body.network_id)
       throw invalidInput('Cannot update read-only attribute network_id');
     if (input['binding:host_id'] !== undefined && !caller.isAdmin) throw notAuthorized('update_port:binding:host_id');
@@ -159,17 +152,10 @@ export class PortService {
     }
     if (input.port_security_enabled !== undefined) body.port_security_enabled = input.port_security_enabled;
     if (input.allowed_address_pairs !== undefined) {
-      body.allowed_address_pairs = this.#pairs(input.allowed_address_pairs).map((a) => ({
-        ip_address: a.ip_address,
-        mac_address: a.mac_address || body.mac_address,
-      }));
+      body.allowed_address_pairs = withPortMac(this.#pairs(input.allowed_address_pairs), body.mac_address);
     }
     if (input.extra_dhcp_opts !== undefined) {
-      body.extra_dhcp_opts = input.extra_dhcp_opts.map((o) => ({
-        opt_name: o.opt_name,
-        opt_value: o.opt_value,
-        ip_version: o.ip_version ?? 4,
-      }));
+      body.extra_dhcp_opts = dhcpOptions(input.extra_dhcp_opts);
     }
     if (input.security_groups !== undefined) {
       body.security_groups = await this.#groups(caller, p.projectId, body.device_owner, body.port_security_enabled, input.security_groups);
@@ -214,10 +200,6 @@ export class PortService {
 
   async delete(caller: NetworkCaller, id: string, opts: { internal?: boolean } = {}): Promise<void> {
     const p = await this.visible(caller, id);
-    if (!owns(caller, p.projectId)) {
-      const net = await this.ctx.store.get('network', p.body.network_id);
-      if (net?.projectId !== caller.projectId) throw notAuthorized('delete_port');
-    }
     if (
       !opts.internal &&
       (p.body.device_owner === DEVICE_OWNER.routerInterface ||
@@ -264,11 +246,10 @@ export class PortService {
     const wanted = subnets.map((s) => s.id);
     const have = existing?.body.fixed_ips.map((f) => f.subnet_id) ?? [];
     if (existing && wanted.length === have.length && wanted.every((w) => have.includes(w))) return;
-    const system: NetworkCaller = { userId: '', projectId: network.projectId, isAdmin: true };
     const fixed = wanted.map((subnet_id) => existing?.body.fixed_ips.find((f) => f.subnet_id === subnet_id) ?? { subnet_id });
-    if (existing) await this.update(system, existing.id, { fixed_ips: fixed });
+    if (existing) await this.update(SERVICE_CALLER, existing.id, { fixed_ips: fixed });
     else {
-      await this.create(system, {
+      await this.create(SERVICE_CALLER, {
         network_id: networkId,
         project_id: network.projectId,
         device_owner: DEVICE_OWNER.dhcp,
@@ -392,6 +373,13 @@ export class PortService {
     return out;
   }
 }
+
+/** Pairs given without a MAC take the port's own. */
+const withPortMac = (pairs: AddressPair[], mac: string): AddressPair[] =>
+  pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address || mac }));
+
+const dhcpOptions = (opts: NonNullable<PortInput['extra_dhcp_opts']>): PortBody['extra_dhcp_opts'] =>
+  opts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version ?? 4 }));
 
 /** Binding to a host: the tap and bridge the agent there creates (Neutron's linuxbridge names). */
 function bind(body: PortBody, portId: string, host: string): void {

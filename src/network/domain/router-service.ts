@@ -1,7 +1,7 @@
 import { KumoError } from '../../lib/errors.js';
 import { newUuid } from '../../lib/ids.js';
 import type { Stored } from '../store/resource-store.js';
-import { owns, type NetworkCaller } from './caller.js';
+import { SERVICE_CALLER, owns, type NetworkCaller } from './caller.js';
 import { badRequestOf, conflictOf, inUse, invalidInput, notAuthorized, notFoundOf } from './errors.js';
 import { cidrContains, cidrsOverlap, parseCidr, parseIp } from './ip-math.js';
 import {
@@ -46,9 +46,6 @@ export interface InterfaceInfo {
   subnet_id: string;
   subnet_ids: string[];
 }
-
-/** Neutron's own ports (gateways, interfaces, floating IPs) are made as the service. */
-const SYSTEM: NetworkCaller = { userId: '', projectId: null, isAdmin: true };
 
 export class RouterService {
   constructor(
@@ -119,7 +116,7 @@ export class RouterService {
       throw inUse('router_in_use', `Router ${id} still has ports`);
     const fips = (await this.ctx.store.list<{ router_id: string | null }>('floatingip')).filter((f) => f.body.router_id === id);
     if (fips.length > 0) throw inUse('router_in_use', `Router ${id} still has floating IPs associated`);
-    for (const p of ports) await this.ports.delete(SYSTEM, p.id, { internal: true });
+    for (const p of ports) await this.ports.delete(SERVICE_CALLER, p.id, { internal: true });
     await this.ctx.store.delete('router', r.id);
     this.ctx.changed();
   }
@@ -148,11 +145,11 @@ export class RouterService {
         );
       if (port.body.fixed_ips.length === 0) throw badRequestOf(`Bad router request: Router port must have at least one fixed IP.`);
       for (const f of port.body.fixed_ips) await this.#checkSubnet(caller, f.subnet_id, existingSubnets);
-      port = await this.ports.update(SYSTEM, port.id, { device_id: id, device_owner: DEVICE_OWNER.routerInterface });
+      port = await this.ports.update(SERVICE_CALLER, port.id, { device_id: id, device_owner: DEVICE_OWNER.routerInterface });
     } else {
       const subnet = await this.#checkSubnet(caller, input.subnet_id!, existingSubnets);
       if (!subnet.body.gateway_ip) throw badRequestOf(`Bad router request: Subnet for router interface must have a gateway IP.`);
-      port = await this.ports.create(SYSTEM, {
+      port = await this.ports.create(SERVICE_CALLER, {
         network_id: subnet.body.network_id,
         project_id: r.projectId,
         device_id: id,
@@ -162,16 +159,7 @@ export class RouterService {
     }
     await this.ctx.store.update('router', id, r.body);
     this.ctx.changed();
-    const subnetIds = port.body.fixed_ips.map((f) => f.subnet_id);
-    return {
-      id,
-      tenant_id: r.projectId,
-      project_id: r.projectId,
-      port_id: port.id,
-      network_id: port.body.network_id,
-      subnet_id: subnetIds[0]!,
-      subnet_ids: subnetIds,
-    };
+    return interfaceInfo(r, port);
   }
 
   async removeInterface(caller: NetworkCaller, id: string, input: { subnet_id?: string; port_id?: string }): Promise<InterfaceInfo> {
@@ -201,18 +189,10 @@ export class RouterService {
         );
       }
     }
-    await this.ports.delete(SYSTEM, port.id, { internal: true });
+    await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
     await this.ctx.store.update('router', id, r.body);
     this.ctx.changed();
-    return {
-      id,
-      tenant_id: r.projectId,
-      project_id: r.projectId,
-      port_id: port.id,
-      network_id: port.body.network_id,
-      subnet_id: subnetIds[0]!,
-      subnet_ids: subnetIds,
-    };
+    return interfaceInfo(r, port);
   }
 
   async #checkSubnet(caller: NetworkCaller, subnetId: string, existing: string[]): Promise<Stored<SubnetBody>> {
@@ -244,7 +224,7 @@ export class RouterService {
           'router_external_gateway_in_use_by_floating_ip',
           `Gateway cannot be updated for router ${r.id}, since a gateway to external network ${r.body.external_gateway_info?.network_id} is required by one or more floating IPs.`,
         );
-      if (current) await this.ports.delete(SYSTEM, current.id, { internal: true });
+      if (current) await this.ports.delete(SERVICE_CALLER, current.id, { internal: true });
       const body = { ...r.body, external_gateway_info: null };
       await this.ctx.store.update('router', r.id, body);
       return (await this.ctx.store.get<RouterBody>('router', r.id))!;
@@ -258,11 +238,11 @@ export class RouterService {
     if (!net.body['router:external']) throw badRequestOf(`Bad router request: Network ${info.network_id} is not an external network.`);
     let port = current;
     if (port && port.body.network_id !== info.network_id) {
-      await this.ports.delete(SYSTEM, port.id, { internal: true });
+      await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
       port = undefined;
     }
     if (!port) {
-      port = await this.ports.create(SYSTEM, {
+      port = await this.ports.create(SERVICE_CALLER, {
         network_id: net.id,
         project_id: '',
         device_id: r.id,
@@ -270,7 +250,7 @@ export class RouterService {
         ...(info.external_fixed_ips ? { fixed_ips: info.external_fixed_ips } : {}),
       });
     } else if (info.external_fixed_ips) {
-      port = await this.ports.update(SYSTEM, port.id, { fixed_ips: info.external_fixed_ips });
+      port = await this.ports.update(SERVICE_CALLER, port.id, { fixed_ips: info.external_fixed_ips });
     }
     const gw: ExternalGatewayInfo = {
       network_id: net.id,
@@ -302,4 +282,18 @@ export class RouterService {
       return { destination: route.destination, nexthop: route.nexthop };
     });
   }
+}
+
+/** What add/remove_router_interface answer: the router, the port and its subnets. */
+function interfaceInfo(r: StoredRouter, port: Stored<PortBody>): InterfaceInfo {
+  const subnetIds = port.body.fixed_ips.map((f) => f.subnet_id);
+  return {
+    id: r.id,
+    tenant_id: r.projectId,
+    project_id: r.projectId,
+    port_id: port.id,
+    network_id: port.body.network_id,
+    subnet_id: subnetIds[0]!,
+    subnet_ids: subnetIds,
+  };
 }
