@@ -8,6 +8,7 @@ import type { TokenValidator } from '../lib/http/auth-context.js';
 import type { Metrics } from '../lib/http/metrics.js';
 import type { Logger } from '../lib/log.js';
 import { PolicyEngine } from '../lib/policy/policy-engine.js';
+import { registerAgentRoutes } from './api/agent-routes.js';
 import { registerMiscRoutes } from './api/misc-routes.js';
 import { registerNetworkRoutes } from './api/network-routes.js';
 import { registerPortRoutes } from './api/port-routes.js';
@@ -60,6 +61,7 @@ export async function createNetworkServer(config: KumoConfig, deps: NetworkServe
       healthy: () => database.ping(),
     });
     registerMiscRoutes(app, services);
+    registerAgentRoutes(app, services);
     registerNetworkRoutes(app, services);
     registerPortRoutes(app, services);
     registerSecurityGroupRoutes(app, services);

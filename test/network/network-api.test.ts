@@ -321,3 +321,50 @@ describe('faults and quotas', () => {
     ok(await h.request('GET', '/v2.0/networks', { token: null }), 401);
   });
 });
+
+describe('agents', () => {
+  it("each host's roles are Neutron's agents; admin only; admin_state_up moves DHCP to another host", async () => {
+    await h.server.services.agents.report({ host: 'ag-a', tunnelIp: '10.99.1.1', dhcp: true, l3: true });
+    await h.server.services.agents.report({ host: 'ag-b', tunnelIp: '10.99.1.2', dhcp: true, l3: false });
+    const list = await h.request('GET', '/v2.0/agents?host=ag-a');
+    ok(list, 200);
+    const types = list.body.agents.map((a: { agent_type: string }) => a.agent_type).sort();
+    assert.deepEqual(types, ['DHCP agent', 'L3 agent', 'Linux bridge agent', 'Metadata agent']);
+    const l2 = list.body.agents.find((a: { binary: string }) => a.binary === 'neutron-linuxbridge-agent');
+    assert.equal(l2.alive, true);
+    assert.equal(l2.configurations.tunneling_ip, '10.99.1.1');
+    const dhcpA = list.body.agents.find((a: { agent_type: string }) => a.agent_type === 'DHCP agent');
+    assert.equal(dhcpA.availability_zone, 'nova');
+
+    const member = await h.member();
+    const hidden = await h.request('GET', '/v2.0/agents', { token: member.token });
+    ok(hidden, 200);
+    assert.deepEqual(hidden.body.agents, []);
+    ok(await h.request('GET', `/v2.0/agents/${dhcpA.id}`, { token: member.token }), 404);
+    ok(await h.request('PUT', `/v2.0/agents/${dhcpA.id}`, { token: member.token, body: { agent: { admin_state_up: false } } }), 404);
+
+    // ag-a comes first by name, until its DHCP role is taken down.
+    const before = h.server.services.agents;
+    const hostsNow = (await before.list()).filter((x) => x.body.host.startsWith('ag-'));
+    assert.equal(await before.hostFor('dhcp', hostsNow), 'ag-a');
+    const down = await h.request('PUT', `/v2.0/agents/${dhcpA.id}`, {
+      body: { agent: { admin_state_up: false, description: 'maintenance' } },
+    });
+    ok(down, 200);
+    assert.equal(down.body.agent.admin_state_up, false);
+    assert.equal(down.body.agent.description, 'maintenance');
+    const hostsAfter = (await before.list()).filter((x) => x.body.host.startsWith('ag-'));
+    assert.equal(await before.hostFor('dhcp', hostsAfter), 'ag-b');
+    ok(await h.request('PUT', `/v2.0/agents/${dhcpA.id}`, { body: { agent: { host: 'x' } } }), 400);
+    ok(await h.request('PUT', `/v2.0/agents/${dhcpA.id}`, { body: { agent: { admin_state_up: 'no' } } }), 400);
+
+    // Deleted, the role is gone until the host reports again, with its settings.
+    ok(await h.request('DELETE', `/v2.0/agents/${dhcpA.id}`), 204);
+    ok(await h.request('GET', `/v2.0/agents/${dhcpA.id}`), 404);
+    await h.server.services.agents.report({ host: 'ag-a', tunnelIp: '10.99.1.1', dhcp: true, l3: true });
+    const back = await h.request('GET', `/v2.0/agents/${dhcpA.id}`);
+    ok(back, 200);
+    assert.equal(back.body.agent.admin_state_up, false);
+    ok(await h.request('GET', '/v2.0/agents/00000000-0000-0000-0000-000000000000'), 404);
+  });
+});

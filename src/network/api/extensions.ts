@@ -5,6 +5,7 @@ export const EXTENSIONS: { alias: string; name: string; description: string }[] 
     name: 'Allowed Address Pairs',
     description: 'Extra MAC/IP pairs a port may send from, past anti-spoofing.',
   },
+  { alias: 'agent', name: 'agent', description: 'The agents of each host: L2, DHCP, metadata and L3.' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone resource.' },
   { alias: 'network_availability_zone', name: 'Network Availability Zone', description: 'Availability zones of networks.' },
   { alias: 'router_availability_zone', name: 'Router Availability Zone', description: 'Availability zones of routers.' },
