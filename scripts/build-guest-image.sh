@@ -200,6 +200,9 @@ chmod 640 "$root/etc/shadow"
 echo kumo-guest > "$root/etc/hostname"
 chown -R 0:0 "$root"
 chown -R 1000:1000 "$root/home/cirros"
+# Setuid root as on CirrOS, so cirros may ping: busybox keeps root only for the applets that need it (ping, su).
+# (After the chown, which clears the bit.)
+chmod 4755 "$root/bin/busybox"
 # The kernel's built-in initramfs has /dev/console; add it too where allowed.
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 
