@@ -267,7 +267,7 @@ for (const backend of backends as Backend[]) {
         await db.schema.alterTable('compute_services').renameTo('services').execute();
         await db.deleteFrom('kumo_migrations_compute').where('name', '=', '0004_compute_services').execute();
         const r = await migrateToLatest(raw, 'compute', computeMigrations);
-        assert.deepEqual(r.applied, ['0004_compute_services', '0005_network_info']);
+        assert.deepEqual(r.applied, ['0004_compute_services', '0005_network_info', '0006_server_password']);
         assert.ok((await tables()).has('compute_services'));
         assert.ok(!(await tables()).has('services'));
       } finally {

@@ -20,6 +20,7 @@ import type { GlanceImage, ServerImageClient } from '../../src/compute/domain/se
 import { createServerServices, type ServerServices } from '../../src/compute/domain/server-services.js';
 import { servers as serversMigration } from '../../src/compute/store/migrations/0002-servers.js';
 import { networkInfo as networkInfoMigration } from '../../src/compute/store/migrations/0005-network-info.js';
+import { serverPassword as serverPasswordMigration } from '../../src/compute/store/migrations/0006-server-password.js';
 import type { ComputeDB } from '../../src/compute/store/schema.js';
 import { InProcessBus } from '../../src/lib/bus/in-process-bus.js';
 import type { ServiceSession } from '../../src/lib/clients/service-session.js';
@@ -46,7 +47,11 @@ export function computeConfig(over: Partial<ComputeConfig> = {}): ComputeConfig 
 
 export async function openServersDatabase(dir: string): Promise<Database<ComputeDB>> {
   const database = await openDatabase<ComputeDB>(`sqlite:${join(dir, 'compute.db')}`);
-  await migrateToLatest(database.db as never, 'compute', { '0002_servers': serversMigration, '0005_network_info': networkInfoMigration });
+  await migrateToLatest(database.db as never, 'compute', {
+    '0002_servers': serversMigration,
+    '0005_network_info': networkInfoMigration,
+    '0006_server_password': serverPasswordMigration,
+  });
   return database;
 }
 

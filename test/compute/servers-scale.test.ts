@@ -45,6 +45,7 @@ function row(i: number, projectId: string): NewInstance {
     security_groups: '["default"]',
     scheduling: '{"hints":{},"requestedAz":null,"excludedHosts":[],"attempts":1,"requestId":"req-x"}',
     network_info: null,
+    password: null,
     progress: 100,
     launched_at: now,
     terminated_at: null,

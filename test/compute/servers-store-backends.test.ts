@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { statusOf } from '../../src/compute/domain/instance-states.js';
 import { servers as serversMigration } from '../../src/compute/store/migrations/0002-servers.js';
 import { networkInfo as networkInfoMigration } from '../../src/compute/store/migrations/0005-network-info.js';
+import { serverPassword as serverPasswordMigration } from '../../src/compute/store/migrations/0006-server-password.js';
 import type { ComputeDB } from '../../src/compute/store/schema.js';
 import { ServerStore, type NewInstance } from '../../src/compute/store/server-store.js';
 import { openDatabase, type Database } from '../../src/lib/db/database.js';
@@ -51,6 +52,7 @@ function row(name: string, created: string, over: Partial<NewInstance> = {}): Ne
     security_groups: '[]',
     scheduling: '{}',
     network_info: null,
+    password: null,
     progress: 0,
     launched_at: null,
     terminated_at: null,
@@ -71,6 +73,7 @@ function storeContract(backend: Backend): void {
       await migrateToLatest(database.db as never, 'compute', {
         '0002_servers': serversMigration,
         '0005_network_info': networkInfoMigration,
+        '0006_server_password': serverPasswordMigration,
       });
       store = new ServerStore(database.db);
     });

@@ -35,7 +35,7 @@ function smallQcow2(): Buffer {
   }
 }
 
-async function uploadImage(imageUrl: string, token: string, name: string, data: Buffer): Promise<string> {
+export async function uploadImage(imageUrl: string, token: string, name: string, data: Buffer): Promise<string> {
   const img = (await call(imageUrl, token, 'POST', '/v2/images', {
     name,
     disk_format: 'qcow2',
@@ -46,7 +46,7 @@ async function uploadImage(imageUrl: string, token: string, name: string, data: 
   return img.id;
 }
 
-const FEATURES = {
+export const FEATURES = {
   // What Kumo's compute API and agent serve.
   console_output: true,
   resize: true,

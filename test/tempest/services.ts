@@ -9,6 +9,7 @@ import type { Cloud } from './kumo-cloud.js';
 import type { HttpImage } from './http-image-server.js';
 import { compute } from './compute-profile.js';
 import { network } from './network-profile.js';
+import { scenario } from './scenario-profile.js';
 import { securityComplianceEnv, type ConfSections, type IdentityExtension, type SecurityCompliance } from './tempest-conf.js';
 
 export interface ProbeContext {
@@ -31,13 +32,19 @@ export interface ServiceProfile {
   name: string;
   /** Catalog types `kumo up` must list besides identity. */
   catalog: string[];
-  /** Selects the service's lines of the interop load-list (full Tempest IDs). */
-  requiredPrefix: string;
+  /** Selects the service's lines of the interop load-list (full Tempest IDs); null: none there (scenarios). */
+  requiredPrefix: string | null;
   requiredTitle: string;
   fullRegex: string;
   fullTitle: string;
   /** Serve a file on 127.0.0.1 for `[image] http_image` (web-download imports). */
   httpImage: boolean;
+  /**
+   * Run the cloud and Tempest inside a network namespace of this run (real
+   * guests and a data plane Tempest must reach by floating IP): the script
+   * re-runs itself there and deletes the namespace, and the agent's, after.
+   */
+  netns?: boolean;
   securityCompliance?: SecurityCompliance;
   cloudEnv(ctx: { httpImage?: HttpImage }): Record<string, string>;
   configure(ctx: ProbeContext): Promise<Configured>;
@@ -177,4 +184,4 @@ const image: ServiceProfile = {
   },
 };
 
-export const SERVICES: Record<string, ServiceProfile> = { identity, image, compute, network };
+export const SERVICES: Record<string, ServiceProfile> = { identity, image, compute, network, scenario };

@@ -25,12 +25,16 @@ export interface InstanceMetadata {
   /** The address the request came from (EC2 local-ipv4). */
   fixedIp: string;
   floatingIp: string | null;
+  /** What the guest posted to the password path ('' for none). */
+  password: string;
   securityGroups: string[];
   /** network_data.json: links, networks and services, as Nova's netutils builds them. */
   networkData: { links: unknown[]; networks: unknown[]; services: unknown[] };
 }
 
 export interface MetadataAnswer {
+  /** HTTP status; 200 when absent. */
+  status?: number;
   contentType: string;
   body: string | Buffer;
 }
@@ -105,7 +109,7 @@ function openstack(rest: string[], md: InstanceMetadata): MetadataAnswer | null 
     case 'vendor_data2.json':
       return json({});
     case 'password':
-      return text('');
+      return text(md.password);
     default:
       return null;
   }
@@ -150,6 +154,12 @@ function ec2(rest: string[], md: InstanceMetadata): MetadataAnswer | null {
     // EC2 lists a key pair as `0=name`, without the slash its subtree would have.
     Object.entries(node).map(([k, v]) => (typeof v === 'string' || path.at(-1) === 'public-keys' ? k : `${k}/`)),
   );
+}
+
+/** Is `path` the OpenStack password path (a guest POSTs its password there; 2013-04-04 and later, as Nova)? */
+export function isPasswordPath(path: string): boolean {
+  const m = /^\/openstack\/([^/]+)\/password\/?$/.exec(path.split('?')[0]!);
+  return m !== null && (m[1] === 'latest' || (OPENSTACK_VERSIONS.includes(m[1]!) && m[1]! >= '2013-04-04'));
 }
 
 /** The answer to GET `path` for `md`, or null (404). */

@@ -1,9 +1,17 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import type { Bus } from '../../lib/bus/bus.js';
 import type { Logger } from '../../lib/log.js';
-import { CONDUCTOR_TOPIC, type InstanceSpec } from '../../lib/rpc/compute-rpc.js';
-import { renderMetadata, type InstanceMetadata } from './metadata-content.js';
+import { CONDUCTOR_TOPIC, type InstanceSpec, type InstanceSpecReply, type SetPasswordReply } from '../../lib/rpc/compute-rpc.js';
+import { isPasswordPath, renderMetadata, type InstanceMetadata, type MetadataAnswer } from './metadata-content.js';
+
+/** Nova's limit on a posted password (it is stored in four 255-character chunks). */
+const MAX_PASSWORD = 256;
+
+interface Owner {
+  instanceId: string;
+  floatingIp: string | null;
+}
 
 /**
  * The agent's metadata service (Nova's metadata API behind Neutron's proxy):
@@ -13,25 +21,35 @@ import { renderMetadata, type InstanceMetadata } from './metadata-content.js';
  */
 export class MetadataServer {
   #server: Server | undefined;
-  /** `<network id> <ip>` → server id, from the DHCP state the agent last applied. */
-  #owners = new Map<string, string>();
+  /** `<network id> <ip>` → server id and floating IP, from the DHCP state the agent last applied. */
+  #owners = new Map<string, Owner>();
 
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
   ) {}
 
-  setOwners(entries: { networkId: string; ip: string; instanceId: string }[]): void {
-    this.#owners = new Map(entries.map((e) => [`${e.networkId} ${e.ip}`, e.instanceId]));
+  setOwners(entries: { networkId: string; ip: string; instanceId: string; floatingIp?: string | null }[]): void {
+    this.#owners = new Map(entries.map((e) => [`${e.networkId} ${e.ip}`, { instanceId: e.instanceId, floatingIp: e.floatingIp ?? null }]));
   }
 
   async start(socketPath: string): Promise<void> {
     await rm(socketPath, { force: true });
     this.#server = createServer((req, res) => {
-      void this.#answer(String(req.headers['x-kumo-network-id'] ?? ''), String(req.headers['x-forwarded-for'] ?? ''), req.url ?? '/')
+      const from = { networkId: String(req.headers['x-kumo-network-id'] ?? ''), ip: String(req.headers['x-forwarded-for'] ?? '') };
+      const path = req.url ?? '/';
+      const answer =
+        req.method === 'POST' && isPasswordPath(path)
+          ? readBody(req, MAX_PASSWORD).then((body) =>
+              body === null ? status(400, 'Request is too large.') : this.#postPassword(from, body),
+            )
+          : req.method === 'GET' || req.method === 'HEAD'
+            ? this.#answer(from.networkId, from.ip, path)
+            : Promise.resolve(status(405, 'Method Not Allowed'));
+      void answer
         .then((a) => {
           if (!a) res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
-          else res.writeHead(200, { 'content-type': a.contentType }).end(a.body);
+          else res.writeHead(a.status ?? 200, { 'content-type': a.contentType }).end(a.body);
         })
         .catch((e: unknown) => {
           this.log.warn({ err: e }, 'metadata request failed');
@@ -41,17 +59,35 @@ export class MetadataServer {
     await new Promise<void>((ok, fail) => this.#server!.once('error', fail).listen(socketPath, ok));
   }
 
-  async #answer(networkId: string, ip: string, path: string): Promise<{ contentType: string; body: string | Buffer } | null> {
-    const uuid = this.#owners.get(`${networkId} ${ip.replace(/^::ffff:/, '')}`);
-    if (!uuid) return null;
-    const { instance } = await this.bus.call<{ instance: InstanceSpec | null }>(
+  #owner(networkId: string, ip: string): Owner | undefined {
+    return this.#owners.get(`${networkId} ${ip.replace(/^::ffff:/, '')}`);
+  }
+
+  async #answer(networkId: string, ip: string, path: string): Promise<MetadataAnswer | null> {
+    const owner = this.#owner(networkId, ip);
+    if (!owner) return null;
+    const { instance, password } = await this.bus.call<InstanceSpecReply>(
       { topic: CONDUCTOR_TOPIC },
       'instance_spec',
-      { uuid },
+      { uuid: owner.instanceId },
       { timeoutMs: 10_000 },
     );
     if (!instance) return null;
-    return renderMetadata(path, metadataOf(instance, ip));
+    return renderMetadata(path, metadataOf(instance, ip, owner.floatingIp, password ?? ''));
+  }
+
+  async #postPassword(from: { networkId: string; ip: string }, password: string): Promise<MetadataAnswer> {
+    const owner = this.#owner(from.networkId, from.ip);
+    if (!owner) return status(404, 'Not Found');
+    const r = await this.bus.call<SetPasswordReply>(
+      { topic: CONDUCTOR_TOPIC },
+      'set_password',
+      { uuid: owner.instanceId, password },
+      { timeoutMs: 10_000 },
+    );
+    if (r.status === 'already_set') return status(409, 'Password already set.');
+    if (r.status === 'not_found') return status(404, 'Not Found');
+    return status(200, '');
   }
 
   async close(): Promise<void> {
@@ -59,7 +95,27 @@ export class MetadataServer {
   }
 }
 
-function metadataOf(i: InstanceSpec, ip: string): InstanceMetadata {
+const status = (code: number, body: string): MetadataAnswer => ({
+  status: code,
+  contentType: 'text/plain; charset=UTF-8',
+  body,
+});
+
+/** The request body as text, or null when it is longer than `max` bytes. */
+function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= max) chunks.push(c);
+    });
+    req.once('end', () => done(size > max ? null : Buffer.concat(chunks).toString('utf8')));
+    req.once('error', fail);
+  });
+}
+
+function metadataOf(i: InstanceSpec, ip: string, floatingIp: string | null, password: string): InstanceMetadata {
   return {
     uuid: i.uuid,
     name: i.displayName,
@@ -73,7 +129,8 @@ function metadataOf(i: InstanceSpec, ip: string): InstanceMetadata {
     meta: i.metadata,
     userData: i.userData,
     fixedIp: ip,
-    floatingIp: null,
+    floatingIp,
+    password,
     securityGroups: ['default'],
     networkData: { links: [], networks: [], services: [] },
   };

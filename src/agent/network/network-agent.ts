@@ -187,7 +187,7 @@ export class NetworkAgent {
       this.#firewalled = true;
     }
     const namespaces = new Set<string>();
-    const owners: { networkId: string; ip: string; instanceId: string }[] = [];
+    const owners: { networkId: string; ip: string; instanceId: string; floatingIp?: string }[] = [];
     for (const d of state.dhcp) {
       const ns = `${this.#o.netnsPrefix}dhcp-${short(d.networkId)}`;
       namespaces.add(ns);
@@ -206,7 +206,8 @@ export class NetworkAgent {
       if (metadataVia) {
         await inner.ensureAddress('ns-dhcp', '169.254.169.254/32');
         await ensureMetadataProxy({ netns: ns, dir, socket: this.#socket(), networkId: d.networkId });
-        for (const h of d.hosts) if (h.instanceId) owners.push({ networkId: d.networkId, ip: h.ip, instanceId: h.instanceId });
+        for (const h of d.hosts)
+          if (h.instanceId) owners.push({ networkId: d.networkId, ip: h.ip, instanceId: h.instanceId, floatingIp: h.floatingIp });
       }
       await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir }).apply({
         subnets: d.subnets.map((s) => ({

@@ -234,14 +234,14 @@ export function registerServerSubresourceRoutes(app: FastifyInstance, s: ServerS
   });
 
   // ---------------------------------------------------------- server password
-  // The guest posts its encrypted password to the metadata service, which
-  // Kumo does not run: there is never one to show, and clearing is a no-op.
+  // The guest posts its password (encrypted with the key pair's public key) to the metadata service.
   app.get<ServerParams>('/v2.1/servers/:server_id/os-server-password', { schema: { params: ServerParam } }, async (req) => {
-    await load(req, 'os_compute_api:os-server-password:show');
-    return { password: '' };
+    const row = await load(req, 'os_compute_api:os-server-password:show');
+    return { password: row.password ?? '' };
   });
   app.delete<ServerParams>('/v2.1/servers/:server_id/os-server-password', { schema: { params: ServerParam } }, async (req, reply) => {
-    await load(req, 'os_compute_api:os-server-password:clear');
+    const row = await load(req, 'os_compute_api:os-server-password:clear');
+    await s.servers.store.clearPassword(row.uuid);
     reply.code(204);
   });
 }

@@ -10,8 +10,10 @@ import {
   type HostReport,
   type InstanceFaultReport,
   type InstanceUpdate,
+  type InstanceSpecReply,
   type InstancesOnHostRequest,
   type RescheduleRequest,
+  type SetPasswordReply,
 } from '../../lib/rpc/compute-rpc.js';
 import { dbTime } from '../../lib/time.js';
 import type { InstancePatch, ServerStore } from '../store/server-store.js';
@@ -61,6 +63,7 @@ export class Conductor {
         reschedule: (a) => this.reschedule(a as unknown as RescheduleRequest),
         instances_on_host: (a) => this.instancesOnHost(a as unknown as InstancesOnHostRequest),
         instance_spec: (a) => this.instanceSpec(String(a.uuid)),
+        set_password: (a) => this.setPassword(String(a.uuid), String(a.password)),
         build_instances: (a) => this.buildInstances(a as unknown as BuildInstancesRequest),
       },
     );
@@ -267,11 +270,16 @@ export class Conductor {
   }
 
   /** One live server as agents see it (the metadata service answers guests from it). */
-  async instanceSpec(uuid: string): Promise<{ instance: ReturnType<typeof instanceSpecOf> | null }> {
+  async instanceSpec(uuid: string): Promise<InstanceSpecReply> {
     const row = await this.deps.store.get(uuid);
-    if (!row) return { instance: null };
+    if (!row) return { instance: null, password: null };
     const meta = await this.deps.store.metadataOf([uuid]);
-    return { instance: instanceSpecOf(row, meta.get(uuid) ?? {}) };
+    return { instance: instanceSpecOf(row, meta.get(uuid) ?? {}), password: row.password };
+  }
+
+  /** The password a guest posts to the metadata service (once; os-server-password clears it). */
+  async setPassword(uuid: string, password: string): Promise<SetPasswordReply> {
+    return { status: await this.deps.store.setPassword(uuid, password) };
   }
 
   // ------------------------------------------------------------ watchdog

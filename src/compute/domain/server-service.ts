@@ -249,6 +249,7 @@ export class ServerService {
         security_groups: JSON.stringify((input.security_groups ?? [{ name: 'default' }]).map((g) => g.name)),
         scheduling: JSON.stringify(scheduling),
         network_info: null,
+        password: null,
         progress: 0,
         launched_at: null,
         terminated_at: null,

@@ -182,6 +182,7 @@ export class ServerStore {
             sql<null>`null`.as('key_data'),
             sql<null>`null`.as('image'),
             sql<string>`'{}'`.as('scheduling'),
+            sql<null>`null`.as('password'),
             lean.userData ? sql.ref<string | null>('user_data').as('user_data') : sql<null>`null`.as('user_data'),
           ])
       : this.db.selectFrom('instances').selectAll();
@@ -276,6 +277,23 @@ export class ServerStore {
     }
     const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Stores the guest's password unless one is set already (Nova's metadata API: a second POST is a conflict). */
+  async setPassword(uuid: string, password: string): Promise<'set' | 'already_set' | 'not_found'> {
+    const r = await this.db
+      .updateTable('instances')
+      .set({ password })
+      .where('uuid', '=', uuid)
+      .where('deleted', '=', 0)
+      .where('password', 'is', null)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) return 'set';
+    return (await this.get(uuid)) ? 'already_set' : 'not_found';
+  }
+
+  async clearPassword(uuid: string): Promise<void> {
+    await this.db.updateTable('instances').set({ password: null }).where('uuid', '=', uuid).execute();
   }
 
   async listByHost(host: string): Promise<InstanceRow[]> {

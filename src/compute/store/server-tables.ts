@@ -61,6 +61,8 @@ export interface InstanceRow {
   scheduling: string;
   /** JSON NetworkInfo[]: the server's ports, as the conductor allocated them (null before). */
   network_info: string | null;
+  /** What the guest posted to the metadata service's password path (Nova keeps it in system metadata); null: none. */
+  password: string | null;
   progress: number;
   launched_at: string | null;
   terminated_at: string | null;

@@ -259,7 +259,17 @@ export const COMPUTE_METHODS = [
 ] as const;
 export type ComputeMethod = (typeof COMPUTE_METHODS)[number];
 
-/** conductor.instance_spec (call) {uuid} → { instance: InstanceSpec | null }: the metadata service's view of a server. */
+/** conductor.instance_spec (call) {uuid}: the metadata service's view of a server, with the password its guest posted. */
+export interface InstanceSpecReply {
+  instance: InstanceSpec | null;
+  password: string | null;
+}
+
+/** conductor.set_password (call) {uuid, password}: what the guest posted to the metadata service's password path. */
+export interface SetPasswordReply {
+  status: 'set' | 'already_set' | 'not_found';
+}
+
 export const CONDUCTOR_METHODS = [
   'service_heartbeat',
   'instance_update',
@@ -267,5 +277,6 @@ export const CONDUCTOR_METHODS = [
   'instances_on_host',
   'build_instances',
   'instance_spec',
+  'set_password',
 ] as const;
 export type ConductorMethod = (typeof CONDUCTOR_METHODS)[number];

@@ -72,8 +72,8 @@ export interface DhcpServer {
     hostRoutes: { destination: string; nexthop: string }[];
     mtu: number;
   }[];
-  /** `instanceId`: the server a compute port belongs to (the metadata service answers for it). */
-  hosts: { mac: string; ip: string; hostname: string; instanceId?: string }[];
+  /** `instanceId`: the server a compute port belongs to (the metadata service answers for it); `floatingIp`: its public-ipv4. */
+  hosts: { mac: string; ip: string; hostname: string; instanceId?: string; floatingIp?: string }[];
 }
 
 export interface RouterLegState {

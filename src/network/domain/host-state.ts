@@ -131,6 +131,10 @@ export async function hostState(ctx: NetworkContext, agents: AgentService, host:
   const withPrefix = (ip: string, subnetId: string): string =>
     `${ip}/${parseCidr(subnetById.get(subnetId)?.body.cidr ?? '')?.prefixLen ?? 32}`;
 
+  const floatingOf = (portId: string, fixed: string): { floatingIp?: string } => {
+    const f = fips.find((x) => x.body.port_id === portId && x.body.fixed_ip_address === fixed);
+    return f ? { floatingIp: f.body.floating_ip_address } : {};
+  };
   const dhcp: DhcpServer[] = [];
   if (dhcpHost === host) {
     for (const p of ports.filter((x) => x.body.device_owner === DEVICE_OWNER.dhcp)) {
@@ -159,7 +163,7 @@ export async function hostState(ctx: NetworkContext, agents: AgentService, host:
                 mac: x.body.mac_address,
                 ip: f.ip_address,
                 hostname: `host-${f.ip_address.replaceAll('.', '-')}`,
-                ...(x.body.device_owner.startsWith('compute:') ? { instanceId: x.body.device_id } : {}),
+                ...(x.body.device_owner.startsWith('compute:') ? { instanceId: x.body.device_id, ...floatingOf(x.id, f.ip_address) } : {}),
               })),
           ),
       });
