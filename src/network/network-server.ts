@@ -59,6 +59,8 @@ export async function createNetworkServer(config: KumoConfig, deps: NetworkServe
       bodyLimit: BODY_LIMIT,
       tokens: deps.tokens,
       healthy: () => database.ping(),
+      // Neutron serves every path also with a `.json` suffix (`/v2.0/ports.json`), which older clients and Tempest use.
+      rewriteUrl: (url) => url.replace(/\.json(?=\?|$)/, ''),
     });
     registerMiscRoutes(app, services);
     registerAgentRoutes(app, services);

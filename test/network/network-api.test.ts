@@ -368,3 +368,31 @@ describe('agents', () => {
     ok(await h.request('GET', '/v2.0/agents/00000000-0000-0000-0000-000000000000'), 404);
   });
 });
+
+describe('Neutron habits', () => {
+  it('paths answer with a .json suffix too', async () => {
+    const r = await h.request('GET', '/v2.0/networks.json?fields=id');
+    ok(r, 200);
+    assert.ok(Array.isArray(r.body.networks));
+    const member = await h.member();
+    ok(await h.request('GET', `/v2.0/quotas/${member.projectId}/details.json`), 200);
+  });
+
+  it('deleting an external network deletes its floating IPs; a router gateway on it still blocks the delete', async () => {
+    const ext = await h.request('POST', '/v2.0/networks', { body: { network: { name: 'ext-del', 'router:external': true } } });
+    ok(ext, 201);
+    const id = ext.body.network.id;
+    ok(await h.request('POST', '/v2.0/subnets', { body: { subnet: { network_id: id, ip_version: 4, cidr: '198.51.100.0/24' } } }), 201);
+    const fip = await h.request('POST', '/v2.0/floatingips', { body: { floatingip: { floating_network_id: id } } });
+    ok(fip, 201);
+    const router = await h.request('POST', '/v2.0/routers', {
+      body: { router: { name: 'r-ext-del', external_gateway_info: { network_id: id } } },
+    });
+    ok(router, 201);
+    ok(await h.request('DELETE', `/v2.0/networks/${id}`), 409);
+    ok(await h.request('PUT', `/v2.0/routers/${router.body.router.id}`, { body: { router: { external_gateway_info: {} } } }), 200);
+    ok(await h.request('DELETE', `/v2.0/networks/${id}`), 204);
+    ok(await h.request('GET', `/v2.0/floatingips/${fip.body.floatingip.id}`), 404);
+    ok(await h.request('DELETE', `/v2.0/routers/${router.body.router.id}`), 204);
+  });
+});

@@ -41,6 +41,8 @@ export interface ServiceAppOptions {
   tokens: TokenValidator;
   /** Extra readiness check for /healthcheck (e.g. a database ping). */
   healthy?: () => Promise<boolean>;
+  /** Rewrites a request's URL before routing (Neutron's optional `.json` suffix). */
+  rewriteUrl?: (url: string) => string;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createServiceApp(opts: ServiceAppOptions): FastifyInstance {
     // Requests are logged once, on response, by the hook below.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    ...(opts.rewriteUrl ? { rewriteUrl: (req: { url?: string }) => opts.rewriteUrl!(req.url ?? '/') } : {}),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // Errors raised before routing (bad URL encoding, bad headers) get the service's fault body too.
     frameworkErrors: (error, req, reply) => {

@@ -3,7 +3,7 @@ import { newUuid } from '../../lib/ids.js';
 import { ClaimTaken, type Stored } from '../store/resource-store.js';
 import { owns, type NetworkCaller } from './caller.js';
 import { badRequestOf, conflictOf, inUse, invalidInput, notAuthorized, notFoundOf } from './errors.js';
-import { DEVICE_OWNER, type NetworkBody, type PortBody } from './models.js';
+import { DEVICE_OWNER, type FloatingIpBody, type NetworkBody, type PortBody } from './models.js';
 import type { NetworkContext } from './network-context.js';
 import type { NetworkQuotaService } from './quota-service.js';
 
@@ -227,7 +227,12 @@ export class NetworkService {
   async delete(caller: NetworkCaller, id: string): Promise<void> {
     const n = await this.visible(caller, id);
     if (!owns(caller, n.projectId)) throw notAuthorized('delete_network');
-    const ports = await this.ports(id);
+    // Floating IPs from an external network go with it (Neutron's L3 plugin does so), with their ports.
+    const fips = n.body['router:external']
+      ? (await this.ctx.store.list<FloatingIpBody>('floatingip')).filter((f) => f.body.floating_network_id === id)
+      : [];
+    const all = await this.ports(id);
+    const ports = all.filter((p) => p.body.device_owner !== DEVICE_OWNER.floatingIp);
     if (ports.some((p) => p.body.device_owner !== DEVICE_OWNER.dhcp)) {
       throw inUse(
         'network_in_use',
@@ -235,7 +240,8 @@ export class NetworkService {
       );
     }
     await this.ctx.store.transaction(async (tx) => {
-      for (const p of ports) await tx.delete('port', p.id);
+      for (const f of fips) await tx.delete('floatingip', f.id);
+      for (const p of all) await tx.delete('port', p.id);
       for (const s of await tx.list('subnet', { parentId: id })) await tx.delete('subnet', s.id);
       await tx.delete('network', id);
     });
