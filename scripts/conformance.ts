@@ -369,7 +369,9 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const invocation = `npm run conformance -- ${process.argv.slice(2).join(' ')}`;
   if (args.build) await buildIfNeeded();
-  if (SERVICES[args.service]?.netns && !process.env.KUMO_CONFORMANCE_NETNS) {
+  const chosen = SERVICES[args.service];
+  if (chosen?.netns && !process.env.KUMO_CONFORMANCE_NETNS) {
+    await chosen.prepare?.();
     process.exitCode = await runInNamespace();
     return;
   }

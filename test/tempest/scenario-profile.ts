@@ -22,6 +22,8 @@ export const scenario: ServiceProfile = {
   fullTitle: 'Scenarios test_network_basic_ops and test_server_basic_ops (run_validation = true)',
   httpImage: false,
   netns: true,
+  // The guest image is built from Debian packages, which the namespace cannot download.
+  prepare: async () => void (await ensureGuestImage()),
   cloudEnv: () => {
     const ns = process.env.KUMO_CONFORMANCE_NETNS;
     if (!ns) throw new Error('the scenario profile runs inside its network namespace only');

@@ -45,6 +45,8 @@ export interface ServiceProfile {
    * re-runs itself there and deletes the namespace, and the agent's, after.
    */
   netns?: boolean;
+  /** Work that needs the machine's network (package downloads), done before a `netns` run enters its namespace. */
+  prepare?(): Promise<void>;
   securityCompliance?: SecurityCompliance;
   cloudEnv(ctx: { httpImage?: HttpImage }): Record<string, string>;
   configure(ctx: ProbeContext): Promise<Configured>;

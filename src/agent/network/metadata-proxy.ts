@@ -20,7 +20,8 @@ const network = arg('network');
 const [host, port] = arg('listen', '169.254.169.254:80').split(':');
 
 const server = createServer((req, res) => {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  // GET and HEAD for metadata, POST for a guest's password; the server judges paths and sizes.
+  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
     res.writeHead(405).end();
     return;
   }
@@ -29,7 +30,11 @@ const server = createServer((req, res) => {
       socketPath,
       path: req.url ?? '/',
       method: req.method,
-      headers: { 'x-forwarded-for': req.socket.remoteAddress ?? '', 'x-kumo-network-id': network },
+      headers: {
+        'x-forwarded-for': req.socket.remoteAddress ?? '',
+        'x-kumo-network-id': network,
+        ...(req.headers['content-length'] ? { 'content-length': req.headers['content-length'] } : {}),
+      },
       timeout: 10_000,
     },
     (up) => {
@@ -41,7 +46,8 @@ const server = createServer((req, res) => {
     if (!res.headersSent) res.writeHead(502);
     res.end();
   });
-  upstream.end();
+  if (req.method === 'POST') req.pipe(upstream);
+  else upstream.end();
 });
 server.listen(Number(port), host);
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => server.close(() => process.exit(0)));
