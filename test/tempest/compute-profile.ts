@@ -9,19 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { call } from './cloud-api.js';
+import { createPublicNetwork, networkExtensions } from './network-profile.js';
 import type { ConfSections } from './tempest-conf.js';
 import type { ProbeContext, ServiceProfile } from './services.js';
-
-/** A JSON (or raw upload) call with a token; a status of 400 or more throws. Also the network profile's. */
-export async function call(base: string, token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<unknown> {
-  const headers: Record<string, string> = { 'x-auth-token': token };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (raw) headers['content-type'] = 'application/octet-stream';
-  const res = await fetch(`${base}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 /** A small real qcow2 (the fake driver does not boot it, but the agent caches and checks it). */
 function smallQcow2(): Buffer {
@@ -87,7 +78,7 @@ export const FEATURES = {
 
 export const compute: ServiceProfile = {
   name: 'compute',
-  catalog: ['image', 'placement', 'compute'],
+  catalog: ['image', 'placement', 'compute', 'network'],
   requiredPrefix: 'tempest.api.compute.',
   requiredTitle: 'Interop 2022.11 required compute tests',
   // Non-admin compute API tests (the issue's 80 % target); admin tests are not counted.
@@ -108,8 +99,20 @@ export const compute: ServiceProfile = {
     const flavorRef = await flavor('42', 'm1.nano', 128, 1);
     const flavorRefAlt = await flavor('84', 'm1.micro', 192, 2);
     const versions = (await call(computeUrl, token, 'GET', '')) as { version?: { version?: string; min_version?: string } };
+    const networkUrl = (cloud.endpoints.network as string).replace(/\/+$/, '');
+    const publicId = await createPublicNetwork(networkUrl, token);
+    const ext = await networkExtensions(networkUrl, token);
     const overrides: ConfSections = {
-      service_available: { nova: true, glance: true, placement: true },
+      // As DevStack: every test project gets a network, subnet and router (on `public`) from dynamic credentials.
+      auth: { create_isolated_networks: true },
+      service_available: { nova: true, glance: true, placement: true, neutron: true },
+      network: {
+        public_network_id: publicId,
+        floating_network_name: 'public',
+        project_network_cidr: '10.100.0.0/16',
+        project_network_mask_bits: 28,
+      },
+      'network-feature-enabled': { api_extensions: ext.join(','), floating_ips: true, port_security: true },
       compute: {
         catalog_type: 'compute',
         endpoint_type: 'public',
@@ -133,8 +136,8 @@ export const compute: ServiceProfile = {
     return {
       overrides,
       notes: [
-        'Cloud: fresh `kumo up` per phase (SQLite, 127.0.0.1, free ports) with the agent on the `fake` driver (host kumo-compute-1); two public 64 MiB qcow2 images and flavors m1.nano (42: 1 vCPU, 128 MiB, 1 GB) and m1.micro (84: 1 vCPU, 192 MiB, 2 GB) created first, as DevStack does.',
-        `Tempest: dynamic credentials as admin; \`[service_available]\` nova, glance, placement = true, neutron, cinder = false; \`[validation]\` run_validation=false; microversions ${versions.version?.min_version ?? '?'}–${versions.version?.version ?? '?'} (probed); \`[compute-feature-enabled]\` true: ${on.join(', ')}; everything else false.`,
+        'Cloud: fresh `kumo up` per phase (SQLite, 127.0.0.1, free ports) with the agent on the `fake` driver (host kumo-compute-1; ports are reported plugged, no data plane); two public 64 MiB qcow2 images, flavors m1.nano (42: 1 vCPU, 128 MiB, 1 GB) and m1.micro (84: 1 vCPU, 192 MiB, 2 GB) and the external network `public` (flat, 203.0.113.0/24) created first, as DevStack does.',
+        `Tempest: dynamic credentials as admin with isolated networks; \`[service_available]\` nova, glance, placement, neutron = true, cinder = false; \`[validation]\` run_validation=false; microversions ${versions.version?.min_version ?? '?'}–${versions.version?.version ?? '?'} (probed); \`[compute-feature-enabled]\` true: ${on.join(', ')}; everything else false.`,
       ],
     };
   },

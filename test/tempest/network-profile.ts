@@ -5,9 +5,33 @@
  * external `public` network DevStack makes for Tempest (flat on `provider`,
  * 203.0.113.0/24) and lists the extensions the API really serves.
  */
-import { call } from './compute-profile.js';
+import { call } from './cloud-api.js';
 import type { ConfSections } from './tempest-conf.js';
 import type { ProbeContext, ServiceProfile } from './services.js';
+
+/** The external flat network `public` on `provider` (203.0.113.0/24, gateway .1) DevStack makes for Tempest; its id. */
+export async function createPublicNetwork(url: string, token: string): Promise<string> {
+  const pub = (await call(url, token, 'POST', '/v2.0/networks', {
+    network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'provider' },
+  })) as { network: { id: string } };
+  await call(url, token, 'POST', '/v2.0/subnets', {
+    subnet: {
+      network_id: pub.network.id,
+      name: 'public-subnet',
+      ip_version: 4,
+      cidr: '203.0.113.0/24',
+      gateway_ip: '203.0.113.1',
+      allocation_pools: [{ start: '203.0.113.100', end: '203.0.113.250' }],
+      enable_dhcp: false,
+    },
+  });
+  return pub.network.id;
+}
+
+/** The aliases /v2.0/extensions lists. */
+export async function networkExtensions(url: string, token: string): Promise<string[]> {
+  return ((await call(url, token, 'GET', '/v2.0/extensions')) as { extensions: { alias: string }[] }).extensions.map((e) => e.alias);
+}
 
 export const network: ServiceProfile = {
   name: 'network',
@@ -20,21 +44,8 @@ export const network: ServiceProfile = {
   cloudEnv: () => ({ KUMO_AGENT_DRIVER: 'fake', KUMO_AGENT_HOST: 'kumo-network-1' }),
   configure: async ({ cloud, token }: ProbeContext) => {
     const url = (cloud.endpoints.network as string).replace(/\/+$/, '');
-    const pub = (await call(url, token, 'POST', '/v2.0/networks', {
-      network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'provider' },
-    })) as { network: { id: string } };
-    await call(url, token, 'POST', '/v2.0/subnets', {
-      subnet: {
-        network_id: pub.network.id,
-        name: 'public-subnet',
-        ip_version: 4,
-        cidr: '203.0.113.0/24',
-        gateway_ip: '203.0.113.1',
-        allocation_pools: [{ start: '203.0.113.100', end: '203.0.113.250' }],
-        enable_dhcp: false,
-      },
-    });
-    const ext = ((await call(url, token, 'GET', '/v2.0/extensions')) as { extensions: { alias: string }[] }).extensions.map((e) => e.alias);
+    const pub = { network: { id: await createPublicNetwork(url, token) } };
+    const ext = await networkExtensions(url, token);
     const overrides: ConfSections = {
       service_available: { neutron: true, nova: false, glance: false },
       network: {

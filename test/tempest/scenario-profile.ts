@@ -8,7 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { ensureGuestImage } from '../support/guest-image.js';
-import { FEATURES, call, uploadImage } from './compute-profile.js';
+import { call } from './cloud-api.js';
+import { FEATURES, uploadImage } from './compute-profile.js';
+import { createPublicNetwork, networkExtensions } from './network-profile.js';
 import type { ConfSections } from './tempest-conf.js';
 import type { ProbeContext, ServiceProfile } from './services.js';
 
@@ -39,24 +41,11 @@ export const scenario: ServiceProfile = {
     const net = (cloud.endpoints.network as string).replace(/\/+$/, '');
     const computeUrl = (cloud.endpoints.compute as string).replace(/\/+$/, '');
     const imageUrl = new URL(cloud.endpoints.image as string).origin;
-    const pub = (await call(net, token, 'POST', '/v2.0/networks', {
-      network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'provider' },
-    })) as { network: { id: string } };
-    await call(net, token, 'POST', '/v2.0/subnets', {
-      subnet: {
-        network_id: pub.network.id,
-        name: 'public-subnet',
-        ip_version: 4,
-        cidr: '203.0.113.0/24',
-        gateway_ip: '203.0.113.1',
-        allocation_pools: [{ start: '203.0.113.100', end: '203.0.113.250' }],
-        enable_dhcp: false,
-      },
-    });
+    const publicId = await createPublicNetwork(net, token);
     const image = readFileSync(await ensureGuestImage());
     const imageRef = await uploadImage(imageUrl, token, 'cirros', image);
     await call(computeUrl, token, 'POST', '/flavors', { flavor: { id: '42', name: 'm1.small', ram: 128, vcpus: 1, disk: 1 } });
-    const ext = ((await call(net, token, 'GET', '/v2.0/extensions')) as { extensions: { alias: string }[] }).extensions.map((e) => e.alias);
+    const ext = await networkExtensions(net, token);
     const versions = (await call(computeUrl, token, 'GET', '')) as { version?: { version?: string; min_version?: string } };
     const features = { ...FEATURES, metadata_service: true, config_drive: false };
     const overrides: ConfSections = {
@@ -75,7 +64,7 @@ export const scenario: ServiceProfile = {
       },
       'compute-feature-enabled': features,
       network: {
-        public_network_id: pub.network.id,
+        public_network_id: publicId,
         floating_network_name: 'public',
         project_network_cidr: '10.100.0.0/16',
         project_network_mask_bits: 28,
