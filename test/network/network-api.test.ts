@@ -396,3 +396,60 @@ describe('Neutron habits', () => {
     ok(await h.request('DELETE', `/v2.0/routers/${router.body.router.id}`), 204);
   });
 });
+
+describe('subnet pools', () => {
+  it('subnets take CIDRs from a pool by prefix length or inside it; prefixes only grow; a pool in use stays', async () => {
+    const m = await h.member();
+    const pool = await h.request('POST', '/v2.0/subnetpools', {
+      token: m.token,
+      body: { subnetpool: { name: 'p1', prefixes: ['10.60.0.0/16'], default_prefixlen: 24, min_prefixlen: 20, max_prefixlen: 28 } },
+    });
+    ok(pool, 201);
+    assert.equal(pool.body.subnetpool.ip_version, 4);
+    const poolId = pool.body.subnetpool.id;
+    const net = await h.request('POST', '/v2.0/networks', { token: m.token, body: { network: { name: 'pooled' } } });
+    const netId = net.body.network.id;
+    const sub = (extra: Record<string, unknown>) =>
+      h.request('POST', '/v2.0/subnets', {
+        token: m.token,
+        body: { subnet: { network_id: netId, ip_version: 4, subnetpool_id: poolId, ...extra } },
+      });
+    const a = await sub({});
+    ok(a, 201);
+    assert.equal(a.body.subnet.cidr, '10.60.0.0/24');
+    assert.equal(a.body.subnet.subnetpool_id, poolId);
+    const net2 = await h.request('POST', '/v2.0/networks', { token: m.token, body: { network: { name: 'pooled2' } } });
+    const b = await h.request('POST', '/v2.0/subnets', {
+      token: m.token,
+      body: { subnet: { network_id: net2.body.network.id, ip_version: 4, subnetpool_id: poolId, prefixlen: 26 } },
+    });
+    ok(b, 201);
+    assert.equal(b.body.subnet.cidr, '10.60.1.0/26');
+    ok(await sub({ prefixlen: 30 }), 400);
+    ok(await sub({ cidr: '10.61.0.0/24' }), 400);
+    ok(await sub({ ip_version: 6 }), 400);
+    // Prefixes grow, never shrink.
+    ok(
+      await h.request('PUT', `/v2.0/subnetpools/${poolId}`, { token: m.token, body: { subnetpool: { prefixes: ['10.62.0.0/16'] } } }),
+      400,
+    );
+    const grown = await h.request('PUT', `/v2.0/subnetpools/${poolId}`, {
+      token: m.token,
+      body: { subnetpool: { prefixes: ['10.60.0.0/16', '10.62.0.0/16'] } },
+    });
+    ok(grown, 200);
+    assert.deepEqual(grown.body.subnetpool.prefixes, ['10.60.0.0/16', '10.62.0.0/16']);
+    // Others do not see it; in use, it cannot go.
+    const other = await h.member();
+    ok(await h.request('GET', `/v2.0/subnetpools/${poolId}`, { token: other.token }), 404);
+    ok(await h.request('DELETE', `/v2.0/subnetpools/${poolId}`, { token: m.token }), 409);
+    ok(
+      await h.request('POST', '/v2.0/subnetpools', { token: m.token, body: { subnetpool: { prefixes: ['10.70.0.0/16'], shared: true } } }),
+      403,
+    );
+    ok(await h.request('POST', '/v2.0/subnetpools', { token: m.token, body: { subnetpool: { prefixes: ['nope'] } } }), 400);
+    ok(await h.request('DELETE', `/v2.0/subnets/${a.body.subnet.id}`, { token: m.token }), 204);
+    ok(await h.request('DELETE', `/v2.0/subnets/${b.body.subnet.id}`, { token: m.token }), 204);
+    ok(await h.request('DELETE', `/v2.0/subnetpools/${poolId}`, { token: m.token }), 204);
+  });
+});

@@ -31,6 +31,7 @@ export const EXTENSIONS: { alias: string; name: string; description: string }[] 
   { alias: 'quota_details', name: 'Quota details management support', description: 'Used, reserved and limit per quota.' },
   { alias: 'router', name: 'Neutron L3 Router', description: 'Routers, their interfaces and gateways, and floating IPs.' },
   { alias: 'security-group', name: 'security-group', description: 'Security groups and their rules.' },
+  { alias: 'subnet_allocation', name: 'Subnet Allocation', description: 'Subnet pools that subnets take their CIDRs from.' },
   { alias: 'sorting', name: 'Sorting support', description: 'sort_key and sort_dir on lists.' },
   { alias: 'standard-attr-description', name: 'standard-attr-description', description: 'A description on every resource.' },
   { alias: 'standard-attr-revisions', name: 'Resource revision numbers', description: 'revision_number on every resource.' },

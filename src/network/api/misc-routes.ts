@@ -19,6 +19,7 @@ const extensionView = (e: (typeof EXTENSIONS)[number]) => ({ ...e, updated: UPDA
 const TAGGED: Record<string, ResourceKind> = {
   networks: 'network',
   subnets: 'subnet',
+  subnetpools: 'subnetpool',
   ports: 'port',
   routers: 'router',
   floatingips: 'floatingip',
@@ -210,6 +211,8 @@ async function visibleOf(s: NetworkServices, caller: NetworkCaller, kind: Resour
       return s.routers.visible(caller, id);
     case 'floatingip':
       return s.floatingIps.visible(caller, id);
+    case 'subnetpool':
+      return s.subnetPools.visible(caller, id);
     default:
       return s.groups.visible(caller, id);
   }

@@ -4,7 +4,7 @@ import type { StoredNetwork } from '../domain/network-service.js';
 import type { NetworkServices } from '../domain/network-services.js';
 import { registerCollection } from './crud-routes.js';
 import { bodyParser, T } from './route-helpers.js';
-import { networkView, subnetView } from './views.js';
+import { networkView, subnetPoolView, subnetView } from './views.js';
 
 const NETWORK_ATTRS = {
   name: T.str,
@@ -60,6 +60,21 @@ const SUBNET_ATTRS = {
   tenant_id: T.str,
 };
 
+const SUBNETPOOL_ATTRS = {
+  name: T.str,
+  description: T.str,
+  prefixes: { type: 'array', items: { type: 'string', maxLength: 64 } },
+  default_prefixlen: T.int,
+  min_prefixlen: T.int,
+  max_prefixlen: T.int,
+  shared: T.bool,
+  is_default: T.bool,
+  default_quota: T.nullableInt,
+  address_scope_id: T.nullableUuid,
+  project_id: T.str,
+  tenant_id: T.str,
+};
+
 export function registerNetworkRoutes(app: FastifyInstance, s: NetworkServices): void {
   const subnetIdsByNetwork = async (): Promise<Map<string, string[]>> => {
     const out = new Map<string, string[]>();
@@ -102,5 +117,17 @@ export function registerNetworkRoutes(app: FastifyInstance, s: NetworkServices):
     create: async (caller, input) => subnetView(await s.subnets.create(caller, input)),
     update: async (caller, id, input) => subnetView(await s.subnets.update(caller, id, input)),
     delete: (caller, id) => s.subnets.delete(caller, id),
+  });
+  registerCollection(app, s.policy, {
+    path: 'subnetpools',
+    collection: 'subnetpools',
+    resource: 'subnetpool',
+    bulk: false,
+    parse: bodyParser('subnetpool', null, SUBNETPOOL_ATTRS),
+    list: async (caller) => (await s.subnetPools.list(caller)).map(subnetPoolView),
+    show: async (caller, id) => subnetPoolView(await s.subnetPools.visible(caller, id)),
+    create: async (caller, input) => subnetPoolView(await s.subnetPools.create(caller, input)),
+    update: async (caller, id, input) => subnetPoolView(await s.subnetPools.update(caller, id, input)),
+    delete: (caller, id) => s.subnetPools.delete(caller, id),
   });
 }

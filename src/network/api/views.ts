@@ -9,6 +9,7 @@ import type {
   SubnetBody,
 } from '../domain/models.js';
 import type { NetworkCaller } from '../domain/caller.js';
+import type { SubnetPoolBody } from '../domain/subnet-pool-service.js';
 
 type View = Record<string, unknown>;
 
@@ -42,6 +43,7 @@ export function networkView(n: Stored<NetworkBody>, subnetIds: string[], caller:
 }
 
 export const subnetView = (s: Stored<SubnetBody>): View => standard(s);
+export const subnetPoolView = (p: Stored<SubnetPoolBody>): View => standard(p);
 
 export function portView(p: Stored<PortBody>, caller: NetworkCaller): View {
   const v = standard(p);

@@ -1,6 +1,7 @@
 import type { PolicyEngine } from '../../lib/policy/policy-engine.js';
 import { ResourceStore, type NetworkKysely } from '../store/resource-store.js';
 import { AgentService } from './agent-service.js';
+import { SubnetPoolService } from './subnet-pool-service.js';
 import { FloatingIpService } from './floating-ip-service.js';
 import { parseNetworkSettings, type NetworkContext, type NetworkSettings } from './network-context.js';
 import { NetworkService } from './network-service.js';
@@ -25,6 +26,7 @@ export interface NetworkServices {
   groups: SecurityGroupService;
   routers: RouterService;
   floatingIps: FloatingIpService;
+  subnetPools: SubnetPoolService;
 }
 
 export function createNetworkServices(opts: {
@@ -38,12 +40,27 @@ export function createNetworkServices(opts: {
   const ctx: NetworkContext = { store, settings, changed: opts.changed };
   const quotas = new NetworkQuotaService(ctx);
   const networks = new NetworkService(ctx, quotas);
-  const subnets = new SubnetService(ctx, networks, quotas);
+  const subnetPools = new SubnetPoolService(ctx, quotas);
+  const subnets = new SubnetService(ctx, networks, quotas, subnetPools);
   const groups = new SecurityGroupService(ctx, quotas);
   const ports = new PortService(ctx, networks, groups, quotas);
   subnets.dhcp = ports;
   const routers = new RouterService(ctx, ports, quotas);
   const floatingIps = new FloatingIpService(ctx, ports, quotas);
   const agents = new AgentService(ctx);
-  return { policy: opts.policy, settings, context: ctx, agents, store, quotas, networks, subnets, ports, groups, routers, floatingIps };
+  return {
+    policy: opts.policy,
+    settings,
+    context: ctx,
+    agents,
+    store,
+    quotas,
+    networks,
+    subnets,
+    subnetPools,
+    ports,
+    groups,
+    routers,
+    floatingIps,
+  };
 }

@@ -8,6 +8,7 @@ import { DEVICE_OWNER, type AllocationPool, type HostRoute, type NetworkBody, ty
 import type { NetworkContext } from './network-context.js';
 import { targetProject, type NetworkService } from './network-service.js';
 import type { NetworkQuotaService } from './quota-service.js';
+import type { SubnetPoolService } from './subnet-pool-service.js';
 
 export type StoredSubnet = Stored<SubnetBody>;
 
@@ -25,6 +26,8 @@ export interface SubnetInput {
   ipv6_ra_mode?: string | null;
   ipv6_address_mode?: string | null;
   subnetpool_id?: string | null;
+  use_default_subnetpool?: boolean;
+  prefixlen?: number;
   service_types?: string[];
   segment_id?: string | null;
   dns_publish_fixed_ip?: boolean;
@@ -46,6 +49,7 @@ export class SubnetService {
     private readonly ctx: NetworkContext,
     private readonly networks: NetworkService,
     private readonly quotas: NetworkQuotaService,
+    private readonly pools: SubnetPoolService,
   ) {}
 
   async visible(caller: NetworkCaller, id: string): Promise<StoredSubnet> {
@@ -75,15 +79,22 @@ export class SubnetService {
     const projectId = targetProject(caller, input, 'create_subnet');
     const network = await this.networks.visible(caller, input.network_id);
     if (!owns(caller, network.projectId)) throw notAuthorized('create_subnet');
-    if (input.subnetpool_id) throw invalidInput('subnet pools are not served yet; give a cidr');
     if (input.ip_version !== 4 && input.ip_version !== 6)
       throw badRequestOf("Failed to parse request. Required attribute 'ip_version' not specified");
-    if (!input.cidr) throw badRequestOf('Bad subnets request: a cidr must be specified in the absence of a subnet pool');
-    const cidr = parseCidr(input.cidr);
+    const pool = input.subnetpool_id
+      ? await this.pools.visible(caller, input.subnetpool_id)
+      : input.use_default_subnetpool
+        ? await this.pools.defaultPool(caller, input.ip_version)
+        : null;
+    if (pool && pool.body.ip_version !== input.ip_version) throw invalidInput('Cidr and IP version mismatch');
+    if (!pool && !input.cidr) throw badRequestOf('Bad subnets request: a cidr must be specified in the absence of a subnet pool');
+    if (!pool && input.prefixlen !== undefined) throw invalidInput('prefixlen is only meaningful with a subnet pool');
+    const cidr = pool ? await this.pools.allocate(pool, { cidr: input.cidr, prefixlen: input.prefixlen }) : parseCidr(input.cidr!);
     if (!cidr) throw invalidInput(`'${input.cidr}' is not a valid IP subnet.`);
     if (cidr.version !== input.ip_version) throw invalidInput('Cidr and IP version mismatch');
     const canonical = formatCidr(cidr);
-    if (parseCidr(input.cidr, true) === null) throw invalidInput(`'${input.cidr}' isn't a recommended CIDR, '${canonical}' is recommended`);
+    if (!pool && parseCidr(input.cidr!, true) === null)
+      throw invalidInput(`'${input.cidr}' isn't a recommended CIDR, '${canonical}' is recommended`);
     if (cidr.version === 4 ? cidr.prefixLen > 30 : cidr.prefixLen > 126)
       throw invalidInput(`The prefix length of ${canonical} is too long.`);
     const siblings = await this.ofNetwork(network.id);
@@ -109,7 +120,7 @@ export class SubnetService {
       enable_dhcp: input.enable_dhcp ?? true,
       ipv6_ra_mode: modes.ra,
       ipv6_address_mode: modes.address,
-      subnetpool_id: null,
+      subnetpool_id: pool?.id ?? null,
       service_types: input.service_types ?? [],
       segment_id: input.segment_id ?? null,
       dns_publish_fixed_ip: input.dns_publish_fixed_ip ?? false,
