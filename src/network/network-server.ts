@@ -48,9 +48,17 @@ export async function createNetworkServer(config: KumoConfig, deps: NetworkServe
   try {
     const policy = await PolicyEngine.fromFile(config.network.policyFile || undefined, NETWORK_POLICY);
     let notify = (): void => undefined;
-    const services = createNetworkServices({ db: database.db, config: config.network, policy, changed: () => notify() });
+    let notifyServer = (_id: string): void => undefined;
+    const services = createNetworkServices({
+      db: database.db,
+      config: config.network,
+      policy,
+      changed: () => notify(),
+      serverPortsChanged: (id) => notifyServer(id),
+    });
     rpc = await serveNetworkRpc(deps.bus, services, deps.logger.child({ service: 'network' }));
     notify = rpc.notifyChanged;
+    notifyServer = rpc.notifyServer;
     const app = createServiceApp({
       name: 'network',
       faultStyle: 'neutron',

@@ -122,4 +122,118 @@ describe('servers in the whole cloud (fake driver)', { skip: typeof withAgent ==
     assert.equal((await h.request('compute', 'DELETE', `/servers/${id}`, { token: p.token })).status, 204);
     assert.equal((await h.request('compute', 'GET', `/servers/${id}`, { token: p.token })).status, 404);
   });
+
+  it("Nova's security group proxy and a server's groups go to the network service as the user; ip filters match ports' addresses", async () => {
+    const p = await h.project('sg-proxy');
+    const other = await h.project('sg-other');
+    const net = await h.request('network', 'POST', '/v2.0/networks', { token: p.token, body: { network: { name: 'n1' } } });
+    assert.equal(net.status, 201, net.text);
+    const sub = await h.request('network', 'POST', '/v2.0/subnets', {
+      token: p.token,
+      body: { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: '10.31.0.0/24' } },
+    });
+    assert.equal(sub.status, 201, sub.text);
+    const nova = (method: string, path: string, body?: unknown, token = p.token) =>
+      h.request('compute', method, path, { token, body, microversion: '2.35' });
+    const made = await nova('POST', '/os-security-groups', { security_group: { name: 'web', description: 'http' } });
+    assert.equal(made.status, 200, made.text);
+    const gid = made.body.security_group.id;
+    assert.deepEqual(made.body.security_group.rules, []);
+    assert.equal((await nova('POST', '/os-security-groups', { security_group: { name: 'x' } })).status, 400);
+    const rule = await nova('POST', '/os-security-group-rules', {
+      security_group_rule: { parent_group_id: gid, ip_protocol: 'tcp', from_port: 80, to_port: 80, cidr: '198.51.100.0/24' },
+    });
+    assert.equal(rule.status, 200, rule.text);
+    assert.deepEqual(rule.body.security_group_rule.ip_range, { cidr: '198.51.100.0/24' });
+    assert.equal(
+      (
+        await nova('POST', '/os-security-group-rules', {
+          security_group_rule: { parent_group_id: gid, ip_protocol: 'tcp', from_port: 90, to_port: 80 },
+        })
+      ).status,
+      400,
+    );
+    // Another project neither sees nor deletes it; the default group cannot be deleted (400, as Nova).
+    assert.equal((await nova('GET', `/os-security-groups/${gid}`, undefined, other.token)).status, 404);
+    const list = await nova('GET', '/os-security-groups');
+    const def = list.body.security_groups.find((g: { name: string }) => g.name === 'default');
+    assert.equal((await nova('DELETE', `/os-security-groups/${def.id}`)).status, 400);
+    assert.equal((await h.request('compute', 'GET', '/os-security-groups', { token: p.token, microversion: '2.36' })).status, 404);
+
+    const r = await h.request('compute', 'POST', '/servers', {
+      token: p.token,
+      body: { server: { name: 'sgvm', imageRef: seeded.imageId, flavorRef: seeded.flavorId, networks: [{ uuid: net.body.network.id }] } },
+      microversion: '2.37',
+    });
+    assert.equal(r.status, 202, r.text);
+    const id = r.body.server.id;
+    const s = await waitStatus(h, id, 'ACTIVE', p.token);
+    const addr = (s.addresses.n1 as { addr: string }[])[0]!.addr;
+    assert.equal((await nova('POST', `/servers/${id}/action`, { addSecurityGroup: { name: 'web' } })).status, 202);
+    const groups = await nova('GET', `/servers/${id}/os-security-groups`);
+    assert.deepEqual(groups.body.security_groups.map((g: { name: string }) => g.name).sort(), ['default', 'web']);
+    assert.equal((await nova('DELETE', `/os-security-groups/${gid}`)).status, 400);
+    assert.equal((await nova('POST', `/servers/${id}/action`, { removeSecurityGroup: { name: 'web' } })).status, 202);
+    assert.equal((await nova('POST', `/servers/${id}/action`, { removeSecurityGroup: { name: 'web' } })).status, 400);
+    const byIp = await h.request('compute', 'GET', `/servers?ip=${encodeURIComponent(addr.replace(/\d+$/, ''))}`, { token: p.token });
+    assert.deepEqual(
+      byIp.body.servers.map((x: { id: string }) => x.id),
+      [id],
+    );
+    const none = await h.request('compute', 'GET', '/servers?ip=203.0.113.', { token: p.token });
+    assert.deepEqual(none.body.servers, []);
+    assert.equal((await nova('DELETE', `/os-security-groups/${gid}`)).status, 202);
+    assert.equal((await h.request('compute', 'DELETE', `/servers/${id}`, { token: p.token })).status, 204);
+  });
+
+  it('a floating IP associated with a server port shows among its addresses, and goes when disassociated', async () => {
+    const p = await h.project('fip-addr');
+    const net = (method: string, path: string, body?: unknown, token: string | null = p.token) =>
+      h.request('network', method, path, { token, body });
+    const pub = await h.request('network', 'POST', '/v2.0/networks', { body: { network: { name: 'pub-fip', 'router:external': true } } });
+    assert.equal(pub.status, 201, pub.text);
+    const pubSub = await h.request('network', 'POST', '/v2.0/subnets', {
+      body: { subnet: { network_id: pub.body.network.id, ip_version: 4, cidr: '198.51.100.0/24', enable_dhcp: false } },
+    });
+    assert.equal(pubSub.status, 201, pubSub.text);
+    const own = await net('POST', '/v2.0/networks', { network: { name: 'inner' } });
+    const sub = await net('POST', '/v2.0/subnets', { subnet: { network_id: own.body.network.id, ip_version: 4, cidr: '10.32.0.0/24' } });
+    const router = await net('POST', '/v2.0/routers', {
+      router: { name: 'r', external_gateway_info: { network_id: pub.body.network.id } },
+    });
+    assert.equal(router.status, 201, router.text);
+    assert.equal(
+      (await net('PUT', `/v2.0/routers/${router.body.router.id}/add_router_interface`, { subnet_id: sub.body.subnet.id })).status,
+      200,
+    );
+    const r = await h.request('compute', 'POST', '/servers', {
+      token: p.token,
+      body: { server: { name: 'fipvm', imageRef: seeded.imageId, flavorRef: seeded.flavorId, networks: [{ uuid: own.body.network.id }] } },
+      microversion: '2.37',
+    });
+    assert.equal(r.status, 202, r.text);
+    const id = r.body.server.id;
+    await waitStatus(h, id, 'ACTIVE', p.token);
+    const port = (await net('GET', `/v2.0/ports?device_id=${id}`)).body.ports[0];
+    const fip = await net('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: pub.body.network.id, port_id: port.id } });
+    assert.equal(fip.status, 201, fip.text);
+    const address = fip.body.floatingip.floating_ip_address;
+    const addresses = async () => (await h.request('compute', 'GET', `/servers/${id}`, { token: p.token })).body.server.addresses.inner;
+    const wait = async (want: (a: { addr: string; 'OS-EXT-IPS:type': string }[]) => boolean) => {
+      for (let i = 0; i < 100; i++) {
+        const a = await addresses();
+        if (want(a)) return a;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.fail(`addresses did not change: ${JSON.stringify(await addresses())}`);
+    };
+    const withFip = await wait((a) => a.some((x) => x.addr === address));
+    assert.deepEqual(
+      withFip.map((x: { 'OS-EXT-IPS:type': string }) => x['OS-EXT-IPS:type']),
+      ['fixed', 'floating'],
+    );
+    assert.equal((await net('PUT', `/v2.0/floatingips/${fip.body.floatingip.id}`, { floatingip: { port_id: null } })).status, 200);
+    await wait((a) => a.length === 1);
+    assert.equal((await h.request('compute', 'DELETE', `/servers/${id}`, { token: p.token })).status, 204);
+  });
 });

@@ -245,6 +245,13 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
     await waitStatus('selfserver', 'ACTIVE');
     const fip = (await json(['floating', 'ip', 'create', 'provider'], admin)).floating_ip_address as string;
     await ok(['server', 'add', 'floating', 'ip', 'selfserver', fip], admin);
+    // As in the seed: `server list` shows the floating IP beside the fixed address.
+    let shown = '';
+    for (let i = 0; i < 20 && !shown.includes(fip); i++) {
+      shown = JSON.stringify((await json(['server', 'show', 'selfserver'], admin)).addresses);
+      if (!shown.includes(fip)) await sleep(500);
+    }
+    assert.ok(shown.includes(fip), shown);
     assert.equal(await sshHostname(fip, 'selfserver'), 'selfserver');
     await ok(['server', 'delete', '--wait', 'selfserver'], admin);
   });

@@ -178,6 +178,19 @@ export function registerServerActionRoutes(app: FastifyInstance, s: ServerServic
         enforce(s.policy, req, 'os_compute_api:os-deferred-delete:restore', target);
         nullBody(b, name);
         return a.refuse(row, 'restore', ['soft-delete']);
+      case 'addSecurityGroup':
+      case 'removeSecurityGroup': {
+        enforce(s.policy, req, `os_compute_api:os-security-groups:${name === 'addSecurityGroup' ? 'add' : 'remove'}`, target);
+        const group = (b[name] as { name?: unknown } | null)?.name;
+        if (typeof group !== 'string' || group.trim() === '') throw badRequest(`Missing parameter name in ${name}.`);
+        await s.securityGroups.setOnServer(
+          String(req.headers['x-auth-token'] ?? ''),
+          { uuid: row.uuid, projectId: row.project_id },
+          group,
+          name === 'addSecurityGroup',
+        );
+        return;
+      }
       case 'unshelve':
         enforce(s.policy, req, 'os_compute_api:os-shelve:unshelve', target);
         return a.refuse(row, 'unshelve', ['shelved', 'shelved_offloaded']);

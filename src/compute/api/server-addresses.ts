@@ -22,6 +22,15 @@ export function addressesOf(networkInfo: string | null, extended: boolean): Reco
         v['OS-EXT-IPS-MAC:mac_addr'] = nic.macAddress;
       }
       list.push(v);
+      for (const fip of nic.floating ?? []) {
+        if (fip.fixed !== f.ipAddress) continue;
+        const fv: AddressView = { version: 4, addr: fip.address };
+        if (extended) {
+          fv['OS-EXT-IPS:type'] = 'floating';
+          fv['OS-EXT-IPS-MAC:mac_addr'] = nic.macAddress;
+        }
+        list.push(fv);
+      }
     }
   }
   return out;

@@ -1,3 +1,4 @@
+import { registerSecurityGroupRoutes } from './security-group-routes.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../lib/errors.js';
 import { assertValid } from '../../lib/http/validation.js';
@@ -130,6 +131,7 @@ export function registerServerRoutes(app: FastifyInstance, s: ServerServices, ex
   });
 
   registerServerActionRoutes(app, s, extraActions);
+  registerSecurityGroupRoutes(app, s);
   registerServerSubresourceRoutes(app, s);
   registerImageProxyRoutes(app, s.imageProxy, s.servers.deps.resources.quotas, () => s.servers.deps.images.endpoint());
 }

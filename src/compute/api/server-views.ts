@@ -100,7 +100,8 @@ export function serverView(rec: ServerRecord, ctx: ServerViewContext, full = tru
     flavor: memo(ctx, 'flavor', row.flavor, () => flavorView(flavorOf(row), ctx)),
     created: isoTime(row.created_at),
     updated: isoTime(row.updated_at ?? row.created_at),
-    addresses: addressesOf(row.network_info, true),
+    // The reduced view (update, rebuild before 2.75) has addresses without the OS-EXT-IPS attributes, as Nova.
+    addresses: addressesOf(row.network_info, full),
     accessIPv4: row.access_ip_v4 ?? '',
     accessIPv6: row.access_ip_v6 ?? '',
     links: serverLinks(ctx.base, row.uuid),

@@ -64,6 +64,7 @@ export class Conductor {
         instances_on_host: (a) => this.instancesOnHost(a as unknown as InstancesOnHostRequest),
         instance_spec: (a) => this.instanceSpec(String(a.uuid)),
         set_password: (a) => this.setPassword(String(a.uuid), String(a.password)),
+        network_changed: (a) => this.networkChanged(String(a.uuid)),
         build_instances: (a) => this.buildInstances(a as unknown as BuildInstancesRequest),
       },
     );
@@ -275,6 +276,15 @@ export class Conductor {
     if (!row) return { instance: null, password: null };
     const meta = await this.deps.store.metadataOf([uuid]);
     return { instance: instanceSpecOf(row, meta.get(uuid) ?? {}), password: row.password };
+  }
+
+  /** The network service says a server's ports changed (a floating IP came or went): refresh its addresses. */
+  async networkChanged(uuid: string): Promise<void> {
+    const row = await this.deps.store.get(uuid);
+    const info = networkInfoOf(row?.network_info ?? null);
+    if (!row || info.length === 0) return;
+    const fresh = await this.deps.networks.withFloatingIps(info);
+    await this.deps.store.update(uuid, { network_info: JSON.stringify(fresh) });
   }
 
   /** The password a guest posts to the metadata service (once; os-server-password clears it). */

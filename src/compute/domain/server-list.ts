@@ -96,8 +96,25 @@ export async function listServers(svc: ServerService, caller: ComputeCaller, p: 
     const deleted = one(p.deleted);
     if (deleted !== undefined) q.deleted = truthy(deleted) ? 'only' : 'no';
   }
-  // No networking yet: no server has an address an ip filter could match.
-  if (p.ip !== undefined || p.ip6 !== undefined) q.uuids = [];
+  // ip and ip6 are Python regexes matched (anchored at the start) against the servers' fixed addresses.
+  const ipFilters = (['ip', 'ip6'] as const).flatMap((k) => {
+    const v = one(p[k]);
+    if (v === undefined) return [];
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${v})`);
+    } catch {
+      re = new RegExp(`^${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+    }
+    return [{ v6: k === 'ip6', re }];
+  });
+  if (ipFilters.length > 0) {
+    const matching = (await svc.store.addressesOf(q.projectId)).filter((r) =>
+      ipFilters.every((f) => r.addresses.some((a) => a.includes(':') === f.v6 && f.re.test(a))),
+    );
+    const ids = matching.map((r) => r.uuid);
+    q.uuids = q.uuids ? q.uuids.filter((u) => ids.includes(u)) : ids;
+  }
 
   q.sort = sortOf(p);
   const limitRaw = one(p.limit);

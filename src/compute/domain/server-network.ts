@@ -14,6 +14,8 @@ export interface NetworkInfo extends NetworkSpec {
   networkName: string;
   /** Ports Nova created are deleted with the server; the user's own are only unbound. */
   createdByNova: boolean;
+  /** Floating IPs on this port's fixed addresses (refreshed on the network service's network_changed). */
+  floating?: { fixed: string; address: string }[];
 }
 
 interface NeutronPort {
@@ -180,6 +182,21 @@ export class ServerNetworks {
       return;
     }
     await this.#groupIds(projectId, names);
+  }
+
+  /** The cache with each port's floating IPs as the network service has them now. */
+  async withFloatingIps(info: NetworkInfo[]): Promise<NetworkInfo[]> {
+    if (info.length === 0) return info;
+    const q = info.map((n) => `port_id=${encodeURIComponent(n.portId)}`).join('&');
+    const { body } = await this.neutron.request<{
+      floatingips: { port_id: string; fixed_ip_address: string; floating_ip_address: string }[];
+    }>('GET', `/v2.0/floatingips?${q}`);
+    return info.map((n) => ({
+      ...n,
+      floating: body.floatingips
+        .filter((f) => f.port_id === n.portId)
+        .map((f) => ({ fixed: f.fixed_ip_address, address: f.floating_ip_address })),
+    }));
   }
 
   /** Deletes the ports Nova made, unbinds the user's own; missing ports are fine. */

@@ -15,6 +15,7 @@ import type { ResourceServices } from './resource-services.js';
 import { Scheduler, type PlacementApi } from './scheduler.js';
 import { ServerActions } from './server-actions.js';
 import { createServerImageClient, type ServerImageClient } from './server-image-client.js';
+import { SecurityGroupProxy } from './security-group-proxy.js';
 import { ServerNetworks } from './server-network.js';
 import { ServerService } from './server-service.js';
 
@@ -44,6 +45,8 @@ export interface ServerServices {
   readonly imageProxy: ImageProxyService;
   /** Server lookups for the console API. */
   readonly consoleTargets: ConsoleTargets;
+  /** Nova's security group proxy over the network service. */
+  readonly securityGroups: SecurityGroupProxy;
   /** Starts serving the conductor topic and the build watchdog. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +62,8 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
     return rows.map((r) => r.host).filter((h): h is string => !!h);
   };
   const scheduler = new Scheduler(placement, deps.resources, groupHosts);
-  const networks = deps.networks ?? new ServerNetworks(new ServiceClient(deps.session, 'network'));
+  const neutron = new ServiceClient(deps.session, 'network');
+  const networks = deps.networks ?? new ServerNetworks(neutron);
   const servers = new ServerService({
     config: deps.config,
     store,
@@ -93,6 +97,7 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
     conductor,
     imageProxy,
     consoleTargets,
+    securityGroups: new SecurityGroupProxy(neutron),
     start: () => conductor.start(),
     close: () => conductor.close(),
   };

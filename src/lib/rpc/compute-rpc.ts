@@ -270,6 +270,7 @@ export interface SetPasswordReply {
   status: 'set' | 'already_set' | 'not_found';
 }
 
+/** conductor.network_changed (cast) {uuid}: the network service changed a server's ports (floating IPs); compute refreshes its addresses. */
 export const CONDUCTOR_METHODS = [
   'service_heartbeat',
   'instance_update',
@@ -278,5 +279,6 @@ export const CONDUCTOR_METHODS = [
   'build_instances',
   'instance_spec',
   'set_password',
+  'network_changed',
 ] as const;
 export type ConductorMethod = (typeof CONDUCTOR_METHODS)[number];

@@ -92,6 +92,7 @@ export class FloatingIpService {
         Object.assign(body, await this.#association(caller, projectId, id, body, input.port_id, input.fixed_ip_address ?? undefined));
       const f = await this.ctx.store.insert<FloatingIpBody>('floatingip', { id, projectId, body });
       this.ctx.changed();
+      await this.#tellServers([body.port_id]);
       return f;
     } catch (e) {
       await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
@@ -109,17 +110,28 @@ export class FloatingIpService {
     }
     await this.ctx.store.update('floatingip', id, body);
     this.ctx.changed();
+    await this.#tellServers([f.body.port_id, body.port_id]);
     return (await this.ctx.store.get<FloatingIpBody>('floatingip', id))!;
   }
 
+  /** Compute shows floating IPs among a server's addresses: the servers behind these ports hear of the change. */
+  async #tellServers(portIds: (string | null)[]): Promise<void> {
+    for (const portId of new Set(portIds)) {
+      if (!portId) continue;
+      const p = await this.ctx.store.get<PortBody>('port', portId);
+      if (p && p.body.device_owner.startsWith('compute:') && p.body.device_id) this.ctx.serverPortsChanged(p.body.device_id);
+    }
+  }
+
   async delete(caller: NetworkCaller, id: string): Promise<void> {
-    await this.visible(caller, id);
+    const f = await this.visible(caller, id);
     const port = (await this.ctx.store.list<PortBody>('port')).find(
       (p) => p.body.device_owner === DEVICE_OWNER.floatingIp && p.body.device_id === id,
     );
     await this.ctx.store.delete('floatingip', id);
     if (port) await this.ports.delete(SERVICE_CALLER, port.id, { internal: true });
     this.ctx.changed();
+    await this.#tellServers([f.body.port_id]);
   }
 
   /** Where a floating IP goes for a port: its fixed address and the router that reaches it from the external network. */

@@ -19,6 +19,8 @@ export interface NetworkContext {
   settings: NetworkSettings;
   /** Tells agents their desired state may have changed (they pull it again). */
   changed(): void;
+  /** Tells compute a server's ports changed (a floating IP came or went), as Neutron's network-changed event to Nova. */
+  serverPortsChanged(serverId: string): void;
 }
 
 export function parseNetworkSettings(c: NetworkConfig): NetworkSettings {

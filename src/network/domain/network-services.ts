@@ -34,10 +34,11 @@ export function createNetworkServices(opts: {
   config: NetworkConfig;
   policy: PolicyEngine;
   changed: () => void;
+  serverPortsChanged?: (serverId: string) => void;
 }): NetworkServices {
   const store = new ResourceStore(opts.db);
   const settings = parseNetworkSettings(opts.config);
-  const ctx: NetworkContext = { store, settings, changed: opts.changed };
+  const ctx: NetworkContext = { store, settings, changed: opts.changed, serverPortsChanged: opts.serverPortsChanged ?? (() => undefined) };
   const quotas = new NetworkQuotaService(ctx);
   const networks = new NetworkService(ctx, quotas);
   const subnetPools = new SubnetPoolService(ctx, quotas);

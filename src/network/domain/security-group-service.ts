@@ -168,8 +168,11 @@ export class SecurityGroupService {
       throw conflictOf('security_group_cannot_remove_default', 'Insufficient rights for removing default security group.');
     const used = (await this.ctx.store.list<PortBody>('port')).some((p) => p.body.security_groups.includes(id));
     if (used) throw inUse('security_group_in_use', `Security Group ${id} in use.`);
+    // Rules of other groups that name this one as their remote group go with it, as in Neutron.
+    const peers = (await this.ctx.store.list<SecurityGroupRuleBody>('security_group_rule')).filter((r) => r.body.remote_group_id === id);
     await this.ctx.store.transaction(async (tx) => {
       for (const r of await tx.list('security_group_rule', { parentId: id })) await tx.delete('security_group_rule', r.id);
+      for (const r of peers) await tx.delete('security_group_rule', r.id);
       await tx.delete('security_group', id);
     });
     this.ctx.changed();

@@ -1,5 +1,6 @@
 import type { Bus } from '../../lib/bus/bus.js';
 import type { Logger } from '../../lib/log.js';
+import { CONDUCTOR_TOPIC } from '../../lib/rpc/compute-rpc.js';
 import { NETWORK_AGENT_TOPIC, NETWORK_TOPIC, type AgentReport, type PortsStatus } from '../../lib/rpc/network-rpc.js';
 import { hostState } from '../domain/host-state.js';
 import type { NetworkServices } from '../domain/network-services.js';
@@ -7,6 +8,8 @@ import type { NetworkServices } from '../domain/network-services.js';
 export interface NetworkRpcServer {
   /** Debounced: many changes in one request become one fanout. */
   notifyChanged(): void;
+  /** Casts network_changed for a server to the conductor, which refreshes the addresses it shows. */
+  notifyServer(serverId: string): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,12 @@ export async function serveNetworkRpc(bus: Bus, s: NetworkServices, log: Logger)
         bus.fanout(NETWORK_AGENT_TOPIC, 'state_changed', {}).catch((e: unknown) => log.warn({ err: e }, 'network state fanout failed'));
       }, 50);
       timer.unref();
+    },
+    notifyServer(serverId: string) {
+      if (closed) return;
+      bus
+        .cast({ topic: CONDUCTOR_TOPIC }, 'network_changed', { uuid: serverId })
+        .catch((e: unknown) => log.debug({ err: e, server: serverId }, 'no conductor took network_changed'));
     },
     async close() {
       closed = true;
