@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildQemuArgv, qemuEscape, type QemuGuestConfig } from '../../src/agent/compute/qemu/qemu-command.js';
-import { tapNics } from '../../src/agent/compute/qemu/qemu-nics.js';
+import { hotplugNic, tapNics } from '../../src/agent/compute/qemu/qemu-nics.js';
 import type { NetworkSpec } from '../../src/lib/rpc/compute-rpc.js';
 
 const base: QemuGuestConfig = {
@@ -95,12 +95,17 @@ test('argv: tap NICs, one virtio device per port with its MAC and MTU; no ports,
   assert.deepEqual(
     argv.filter((_, i) => argv[i - 1] === '-netdev' || argv[i - 1] === '-device').filter((a) => /tap|virtio-net/.test(a)),
     [
-      'tap,id=net0,ifname=tap1,script=no,downscript=no',
-      'virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01,host_mtu=1450',
-      'tap,id=net1,ifname=tap2,script=no,downscript=no',
-      'virtio-net-pci,netdev=net1,mac=fa:16:3e:00:00:02,host_mtu=1450',
+      'tap,id=net-p1,ifname=tap1,script=no,downscript=no',
+      'virtio-net-pci,netdev=net-p1,mac=fa:16:3e:00:00:01,id=nic-p1,host_mtu=1450',
+      'tap,id=net-p2,ifname=tap2,script=no,downscript=no',
+      'virtio-net-pci,netdev=net-p2,mac=fa:16:3e:00:00:02,id=nic-p2,host_mtu=1450',
     ],
   );
+  // The same NIC hot-plugged over QMP (interface attach).
+  assert.deepEqual(hotplugNic(port(1)), {
+    netdev: { type: 'tap', id: 'net-p1', ifname: 'tap1', script: 'no', downscript: 'no' },
+    device: { driver: 'virtio-net-pci', netdev: 'net-p1', mac: 'fa:16:3e:00:00:01', id: 'nic-p1', host_mtu: 1450 },
+  });
   assert.deepEqual(after(buildQemuArgv({ ...base, networks: [] }, tapNics), '-nic'), ['none']);
   assert.throws(() => tapNics([port(1, { vifDetails: {} })]), /no valid tap/);
   assert.throws(() => tapNics([port(1, { vifDetails: { tap: 'tap1,script=/bin/sh' } })]), /no valid tap/);

@@ -186,6 +186,59 @@ describe('servers in the whole cloud (fake driver)', { skip: typeof withAgent ==
     assert.equal((await h.request('compute', 'DELETE', `/servers/${id}`, { token: p.token })).status, 204);
   });
 
+  it('os-interface: attach a port on another network, list, show, detach; bad input is a 4xx', async () => {
+    const p = await h.project('ifaces');
+    const other = await h.project('ifaces-other');
+    const net = (method: string, path: string, body?: unknown, token = p.token) => h.request('network', method, path, { token, body });
+    const mk = async (name: string, cidr: string, token = p.token) => {
+      const n = await net('POST', '/v2.0/networks', { network: { name } }, token);
+      await net('POST', '/v2.0/subnets', { subnet: { network_id: n.body.network.id, ip_version: 4, cidr } }, token);
+      return n.body.network.id as string;
+    };
+    const first = await mk('if-a', '10.33.0.0/24');
+    const second = await mk('if-b', '10.34.0.0/24');
+    const foreign = await mk('if-x', '10.35.0.0/24', other.token);
+    const r = await h.request('compute', 'POST', '/servers', {
+      token: p.token,
+      body: { server: { name: 'ifvm', imageRef: seeded.imageId, flavorRef: seeded.flavorId, networks: [{ uuid: first }] } },
+      microversion: '2.37',
+    });
+    const id = r.body.server.id;
+    await waitStatus(h, id, 'ACTIVE', p.token);
+    const nova = (method: string, path: string, body?: unknown, token = p.token) =>
+      h.request('compute', method, path, { token, body, microversion: '2.72' });
+    const att = await nova('POST', `/servers/${id}/os-interface`, {
+      interfaceAttachment: { net_id: second, fixed_ips: [{ ip_address: '10.34.0.9' }] },
+    });
+    assert.equal(att.status, 200, att.text);
+    assert.equal(att.body.interfaceAttachment.net_id, second);
+    assert.deepEqual(
+      att.body.interfaceAttachment.fixed_ips.map((f: { ip_address: string }) => f.ip_address),
+      ['10.34.0.9'],
+    );
+    const portId = att.body.interfaceAttachment.port_id;
+    const list = await nova('GET', `/servers/${id}/os-interface`);
+    assert.deepEqual(list.body.interfaceAttachments.map((a: { net_id: string }) => a.net_id).sort(), [first, second].sort());
+    assert.equal((await nova('GET', `/servers/${id}/os-interface/${portId}`)).body.interfaceAttachment.tag, null);
+    const shown = await h.request('compute', 'GET', `/servers/${id}`, { token: p.token });
+    assert.deepEqual(Object.keys(shown.body.server.addresses).sort(), ['if-a', 'if-b']);
+    // Another project's network, both ids, a non-UUID, another project's caller: 4xx, nothing attached.
+    assert.equal((await nova('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { net_id: foreign } })).status, 400);
+    assert.equal(
+      (await nova('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { net_id: second, port_id: portId } })).status,
+      400,
+    );
+    assert.equal((await nova('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { net_id: 'nope' } })).status, 400);
+    assert.equal((await nova('GET', `/servers/${id}/os-interface`, undefined, other.token)).status, 404);
+    assert.equal((await nova('POST', `/servers/${id}/os-interface`, { interfaceAttachment: { port_id: portId } })).status, 409);
+    assert.equal((await nova('DELETE', `/servers/${id}/os-interface/${portId}`)).status, 202);
+    assert.equal((await nova('DELETE', `/servers/${id}/os-interface/${portId}`)).status, 404);
+    assert.equal((await net('GET', `/v2.0/ports/${portId}`)).status, 404);
+    const after = await h.request('compute', 'GET', `/servers/${id}`, { token: p.token });
+    assert.deepEqual(Object.keys(after.body.server.addresses), ['if-a']);
+    assert.equal((await h.request('compute', 'DELETE', `/servers/${id}`, { token: p.token })).status, 204);
+  });
+
   it('a floating IP associated with a server port shows among its addresses, and goes when disassociated', async () => {
     const p = await h.project('fip-addr');
     const net = (method: string, path: string, body?: unknown, token: string | null = p.token) =>

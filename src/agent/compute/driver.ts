@@ -5,7 +5,7 @@
  * exist, run and go away. Implementations: `QemuDriver` (processes) and
  * `FakeDriver` (memory only, as Nova's fake virt driver).
  */
-import type { FlavorSpec, ImageSpec, InstanceSpec, PowerStateValue } from '../../lib/rpc/compute-rpc.js';
+import type { FlavorSpec, ImageSpec, InstanceSpec, NetworkSpec, PowerStateValue } from '../../lib/rpc/compute-rpc.js';
 
 export interface HostResources {
   vcpus: number;
@@ -81,6 +81,12 @@ export interface ComputeDriver {
 
   /** Where the guest's VNC server listens (TCP, for the console proxy). */
   vncConsole(uuid: string): Promise<{ host: string; port: number }>;
+
+  /** Hot-plugs a NIC on `nic`'s tap (already on its bridge) into the running guest. */
+  attachInterface(uuid: string, nic: NetworkSpec): Promise<void>;
+
+  /** Unplugs the NIC of `portId` from the running guest (the guest acknowledges the PCI unplug). */
+  detachInterface(uuid: string, portId: string): Promise<void>;
 
   /**
    * Optional: called when a guest stops without the agent asking (crash,

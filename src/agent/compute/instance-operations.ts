@@ -14,7 +14,9 @@ import {
   PowerState,
   type BuildRequest,
   type ComputeMethod,
+  type AttachInterfaceRequest,
   type ConsoleOutputRequest,
+  type DetachInterfaceRequest,
   type InstanceMessage,
   type InstanceUpdate,
   type RebootRequest,
@@ -203,6 +205,19 @@ export class InstanceOperations {
         this.#known(msg, async () => ({ output: await d.driver.consoleOutput(msg.instance.uuid, msg.length ?? null) })),
       ),
       get_vnc_console: m((msg) => this.#known(msg, () => d.driver.vncConsole(msg.instance.uuid))),
+      attach_interface: m<AttachInterfaceRequest>((msg) =>
+        this.#known(msg, async () => {
+          await this.#d.plug?.([msg.network]);
+          await d.driver.attachInterface(msg.instance.uuid, msg.network);
+          return { ok: true };
+        }),
+      ),
+      detach_interface: m<DetachInterfaceRequest>((msg) =>
+        this.#known(msg, async () => {
+          await d.driver.detachInterface(msg.instance.uuid, msg.portId);
+          return { ok: true };
+        }),
+      ),
     };
   }
 

@@ -1,3 +1,4 @@
+import { registerInterfaceRoutes } from './interface-routes.js';
 import { registerSecurityGroupRoutes } from './security-group-routes.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../lib/errors.js';
@@ -132,6 +133,7 @@ export function registerServerRoutes(app: FastifyInstance, s: ServerServices, ex
 
   registerServerActionRoutes(app, s, extraActions);
   registerSecurityGroupRoutes(app, s);
+  registerInterfaceRoutes(app, s);
   registerServerSubresourceRoutes(app, s);
   registerImageProxyRoutes(app, s.imageProxy, s.servers.deps.resources.quotas, () => s.servers.deps.images.endpoint());
 }

@@ -184,6 +184,25 @@ export class ServerNetworks {
     await this.#groupIds(projectId, names);
   }
 
+  /** The ports of a server, as the network service has them (os-interface lists these). */
+  async portsOf(
+    serverId: string,
+  ): Promise<
+    { id: string; network_id: string; mac_address: string; status: string; fixed_ips: { subnet_id: string; ip_address: string }[] }[]
+  > {
+    if (!(await this.#available())) return [];
+    const { body } = await this.neutron.request<{
+      ports: {
+        id: string;
+        network_id: string;
+        mac_address: string;
+        status: string;
+        fixed_ips: { subnet_id: string; ip_address: string }[];
+      }[];
+    }>('GET', `/v2.0/ports?device_id=${encodeURIComponent(serverId)}`);
+    return body.ports;
+  }
+
   /** The cache with each port's floating IPs as the network service has them now. */
   async withFloatingIps(info: NetworkInfo[]): Promise<NetworkInfo[]> {
     if (info.length === 0) return info;

@@ -220,6 +220,16 @@ export interface SnapshotRequest extends InstanceMessage {
   imageId: string;
 }
 
+/** compute.attach_interface (call): plug the port's tap and hot-plug a NIC on it into the running guest. */
+export interface AttachInterfaceRequest extends InstanceMessage {
+  network: NetworkSpec;
+}
+
+/** compute.detach_interface (call): unplug the port's NIC from the running guest. */
+export interface DetachInterfaceRequest extends InstanceMessage {
+  portId: string;
+}
+
 /** compute.get_console_output (call) → { output: string } (last `length` lines, or all). */
 export interface ConsoleOutputRequest extends InstanceMessage {
   length: number | null;
@@ -256,6 +266,8 @@ export const COMPUTE_METHODS = [
   'snapshot_instance',
   'get_console_output',
   'get_vnc_console',
+  'attach_interface',
+  'detach_interface',
 ] as const;
 export type ComputeMethod = (typeof COMPUTE_METHODS)[number];
 

@@ -5,7 +5,14 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PowerState, type FlavorSpec, type ImageSpec, type InstanceSpec, type PowerStateValue } from '../../../lib/rpc/compute-rpc.js';
+import {
+  PowerState,
+  type FlavorSpec,
+  type ImageSpec,
+  type InstanceSpec,
+  type NetworkSpec,
+  type PowerStateValue,
+} from '../../../lib/rpc/compute-rpc.js';
 import { InstanceNotFoundError, type ComputeDriver, type DriverInstance, type HostResources, type SnapshotUploader } from '../driver.js';
 import { FakeVncServer } from './fake-vnc-server.js';
 
@@ -174,6 +181,14 @@ export class FakeDriver implements ComputeDriver {
   async vncConsole(uuid: string): Promise<{ host: string; port: number }> {
     this.#guest(uuid);
     return { host: this.#config.vncListen, port: await this.#vnc.port() };
+  }
+
+  async attachInterface(uuid: string, _nic: NetworkSpec): Promise<void> {
+    this.#guest(uuid);
+  }
+
+  async detachInterface(uuid: string, _portId: string): Promise<void> {
+    this.#guest(uuid);
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,15 @@ import { cpus, totalmem, arch } from 'node:os';
 import { mkdir, readdir, readFile, rm, stat, statfs, unlink, writeFile, rename } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { PowerState, type FlavorSpec, type ImageSpec, type InstanceSpec, type PowerStateValue } from '../../../lib/rpc/compute-rpc.js';
+import {
+  PowerState,
+  type FlavorSpec,
+  type ImageSpec,
+  type InstanceSpec,
+  type NetworkSpec,
+  type PowerStateValue,
+} from '../../../lib/rpc/compute-rpc.js';
+import { hotplugNic, nicIds } from './qemu-nics.js';
 import { InstanceNotFoundError, type ComputeDriver, type DriverInstance, type HostResources, type SnapshotUploader } from '../driver.js';
 import { isAlive, killPid, spawnSupervised } from '../../host/host-process.js';
 import { convertImage, createOverlay, imageInfo, kvmUsable, qemuVersion, resizeImage } from '../../host/qemu-img.js';
@@ -56,6 +64,8 @@ interface Proc {
 }
 
 const GiB = 1024 ** 3;
+/** How long a guest has to release a NIC being detached. */
+const DETACH_TIMEOUT_MS = 20_000;
 const SUPPORTED_FORMATS = new Set(['raw', 'qcow2']);
 
 export class QemuDriver implements ComputeDriver {
@@ -274,6 +284,39 @@ export class QemuDriver implements ComputeDriver {
 
   onUnexpectedStop(listener: (uuid: string) => void): void {
     this.#listeners.push(listener);
+  }
+
+  async attachInterface(uuid: string, nic: NetworkSpec): Promise<void> {
+    await this.#meta(uuid);
+    if (!(await this.#alive(uuid))) throw new Error(`Instance ${uuid} is not running.`);
+    const { netdev, device } = hotplugNic(nic);
+    await withQmp(this.#qmpPath(uuid), async (q) => {
+      await q.execute('netdev_add', netdev);
+      try {
+        await q.execute('device_add', device);
+      } catch (e) {
+        await q.execute('netdev_del', { id: netdev.id }).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async detachInterface(uuid: string, portId: string): Promise<void> {
+    await this.#meta(uuid);
+    if (!(await this.#alive(uuid))) throw new Error(`Instance ${uuid} is not running.`);
+    const id = nicIds(portId);
+    await withQmp(this.#qmpPath(uuid), async (q) => {
+      const present = async (): Promise<boolean> =>
+        ((await q.execute<{ name: string }[]>('qom-list', { path: '/machine/peripheral' })) ?? []).some((p) => p.name === id.device);
+      if (await present()) {
+        // The guest completes a PCI unplug (ACPI hotplug); bounded wait, as Nova's device detach retries.
+        await q.execute('device_del', { id: id.device });
+        const end = Date.now() + DETACH_TIMEOUT_MS;
+        while ((await present()) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        if (await present()) throw new Error(`the guest did not release NIC ${id.device} within ${DETACH_TIMEOUT_MS / 1000} s`);
+      }
+      await q.execute('netdev_del', { id: id.netdev }).catch(() => undefined);
+    });
   }
 
   async close(): Promise<void> {
