@@ -64,7 +64,7 @@ export const FEATURES = {
   serial_console: false,
   rescue: false,
   stable_rescue: false,
-  interface_attach: false,
+  interface_attach: true,
   personality: false,
   attach_encrypted_volume: false,
   swap_volume: false,

@@ -183,12 +183,32 @@ export function registerServerActionRoutes(app: FastifyInstance, s: ServerServic
         enforce(s.policy, req, `os_compute_api:os-security-groups:${name === 'addSecurityGroup' ? 'add' : 'remove'}`, target);
         const group = (b[name] as { name?: unknown } | null)?.name;
         if (typeof group !== 'string' || group.trim() === '') throw badRequest(`Missing parameter name in ${name}.`);
-        await s.securityGroups.setOnServer(
+        const on = name === 'addSecurityGroup';
+        const groupName = await s.securityGroups.setOnServer(
           String(req.headers['x-auth-token'] ?? ''),
           { uuid: row.uuid, projectId: row.project_id },
           group,
-          name === 'addSecurityGroup',
+          on,
         );
+        // The server shows the groups its ports have now.
+        const names = (JSON.parse(row.security_groups) as string[]).filter((g) => g !== groupName);
+        await s.servers.store.update(row.uuid, { security_groups: JSON.stringify(on ? [...names, groupName] : names) });
+        return;
+      }
+      case 'addFloatingIp':
+      case 'removeFloatingIp': {
+        enforce(s.policy, req, `os_compute_api:os-floating-ips:${name === 'addFloatingIp' ? 'add' : 'remove'}`, target);
+        const args = (b[name] ?? {}) as { address?: unknown; fixed_address?: unknown };
+        if (typeof args.address !== 'string' || args.address === '') throw badRequest(`Missing parameter address in ${name}.`);
+        const token = String(req.headers['x-auth-token'] ?? '');
+        if (name === 'addFloatingIp')
+          await s.floatingIps.associate(
+            token,
+            row.uuid,
+            args.address,
+            typeof args.fixed_address === 'string' ? args.fixed_address : undefined,
+          );
+        else await s.floatingIps.disassociate(token, row.uuid, args.address);
         return;
       }
       case 'unshelve':

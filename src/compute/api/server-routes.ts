@@ -1,3 +1,4 @@
+import { registerFloatingIpRoutes } from './floating-ip-routes.js';
 import { registerInterfaceRoutes } from './interface-routes.js';
 import { registerSecurityGroupRoutes } from './security-group-routes.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -134,6 +135,7 @@ export function registerServerRoutes(app: FastifyInstance, s: ServerServices, ex
   registerServerActionRoutes(app, s, extraActions);
   registerSecurityGroupRoutes(app, s);
   registerInterfaceRoutes(app, s);
+  registerFloatingIpRoutes(app, s);
   registerServerSubresourceRoutes(app, s);
   registerImageProxyRoutes(app, s.imageProxy, s.servers.deps.resources.quotas, () => s.servers.deps.images.endpoint());
 }

@@ -121,7 +121,9 @@ export function serverView(rec: ServerRecord, ctx: ServerViewContext, full = tru
     s.key_name = row.key_name;
     s['OS-SRV-USG:launched_at'] = naiveTime(row.launched_at);
     s['OS-SRV-USG:terminated_at'] = naiveTime(row.terminated_at);
-    s.security_groups = memo(ctx, 'sg', row.security_groups, () => (JSON.parse(row.security_groups) as string[]).map((name) => ({ name })));
+    // Nova leaves the key out when the server has no group (all removed).
+    const groups = memo(ctx, 'sg', row.security_groups, () => (JSON.parse(row.security_groups) as string[]).map((name) => ({ name })));
+    if (groups.length > 0) s.security_groups = groups;
     if (ctx.extendedAttrs) {
       s['OS-EXT-SRV-ATTR:host'] = row.host;
       s['OS-EXT-SRV-ATTR:instance_name'] = instanceName(row.id);

@@ -134,7 +134,7 @@ export class SecurityGroupProxy {
   }
 
   /** addSecurityGroup / removeSecurityGroup: the group (by name or id, of the server's project) on or off every port of the server. */
-  async setOnServer(token: string, server: { uuid: string; projectId: string }, group: string, on: boolean): Promise<void> {
+  async setOnServer(token: string, server: { uuid: string; projectId: string }, group: string, on: boolean): Promise<string> {
     const { security_groups } = await this.#call<{ security_groups: NeutronGroup[] }>(
       token,
       'GET',
@@ -155,6 +155,7 @@ export class SecurityGroupProxy {
       const next = on ? [...p.security_groups, id] : p.security_groups.filter((g) => g !== id);
       await this.#call(token, 'PUT', `/v2.0/ports/${enc(p.id)}`, { port: { security_groups: next } });
     }
+    return found[0]!.name;
   }
 
   async #ports(token: string, serverId: string): Promise<{ id: string; security_groups: string[] }[]> {

@@ -15,6 +15,7 @@ import type { ResourceServices } from './resource-services.js';
 import { Scheduler, type PlacementApi } from './scheduler.js';
 import { ServerActions } from './server-actions.js';
 import { createServerImageClient, type ServerImageClient } from './server-image-client.js';
+import { FloatingIpProxy } from './floating-ip-proxy.js';
 import { SecurityGroupProxy } from './security-group-proxy.js';
 import { ServerNetworks } from './server-network.js';
 import { ServerService } from './server-service.js';
@@ -47,6 +48,8 @@ export interface ServerServices {
   readonly consoleTargets: ConsoleTargets;
   /** Nova's security group proxy over the network service. */
   readonly securityGroups: SecurityGroupProxy;
+  /** Nova's floating IP and tenant network proxies over the network service. */
+  readonly floatingIps: FloatingIpProxy;
   /** Starts serving the conductor topic and the build watchdog. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -98,6 +101,7 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
     imageProxy,
     consoleTargets,
     securityGroups: new SecurityGroupProxy(neutron),
+    floatingIps: new FloatingIpProxy(neutron),
     start: () => conductor.start(),
     close: () => conductor.close(),
   };
