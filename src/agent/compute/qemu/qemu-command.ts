@@ -35,6 +35,12 @@ export type NicArgsBuilder = (networks: NetworkSpec[]) => string[];
 
 export const noNics: NicArgsBuilder = () => ['-nic', 'none'];
 
+/**
+ * PCIe root ports a q35 guest starts with for NICs attached later (its root
+ * bus takes no hot-plugged devices), as Nova's libvirt driver adds them.
+ */
+export const HOTPLUG_PORTS = Array.from({ length: 4 }, (_, i) => `hp${i}`);
+
 /** QEMU option values are comma-separated: a literal comma is doubled. */
 export function qemuEscape(value: string): string {
   return value.replaceAll(',', ',,');
@@ -82,6 +88,7 @@ export function buildQemuArgv(c: QemuGuestConfig, nics: NicArgsBuilder = noNics)
     drive[0]!,
     ...(c.configDrivePath ? ['-drive', `file=${qemuEscape(c.configDrivePath)},format=raw,if=ide,media=cdrom,readonly=on`] : []),
     ...nics(c.networks ?? []),
+    ...((c.machine ?? 'q35') === 'q35' ? HOTPLUG_PORTS.flatMap((id, i) => ['-device', `pcie-root-port,id=${id},chassis=${i + 1}`]) : []),
     ...(c.biosSerconFile ? ['-fw_cfg', `name=etc/sercon-port,file=${qemuEscape(c.biosSerconFile)}`] : []),
     '-boot',
     'order=c',

@@ -23,7 +23,7 @@ import { InstanceNotFoundError, type ComputeDriver, type DriverInstance, type Ho
 import { isAlive, killPid, spawnSupervised } from '../../host/host-process.js';
 import { convertImage, createOverlay, imageInfo, kvmUsable, qemuVersion, resizeImage } from '../../host/qemu-img.js';
 import { ImageCache, type ImageFetcher } from './image-cache.js';
-import { buildQemuArgv, noNics, VNC_LAST_PORT, type NicArgsBuilder } from './qemu-command.js';
+import { buildQemuArgv, HOTPLUG_PORTS, noNics, VNC_LAST_PORT, type NicArgsBuilder } from './qemu-command.js';
 import { readTail, trimLog } from './console-log.js';
 import { QmpClient, withQmp } from './qmp-client.js';
 
@@ -292,12 +292,18 @@ export class QemuDriver implements ComputeDriver {
     const { netdev, device } = hotplugNic(nic);
     await withQmp(this.#qmpPath(uuid), async (q) => {
       await q.execute('netdev_add', netdev);
-      try {
-        await q.execute('device_add', device);
-      } catch (e) {
-        await q.execute('netdev_del', { id: netdev.id }).catch(() => undefined);
-        throw e;
+      // The first free hot-plug root port takes the NIC (each port holds one device).
+      let last: unknown = new Error('the guest has no free PCIe hot-plug port');
+      for (const bus of HOTPLUG_PORTS) {
+        try {
+          await q.execute('device_add', { ...device, bus });
+          return;
+        } catch (e) {
+          last = e;
+        }
       }
+      await q.execute('netdev_del', { id: netdev.id }).catch(() => undefined);
+      throw last;
     });
   }
 
