@@ -85,6 +85,37 @@ describe('two hypervisors: one self-service network over VXLAN, another project 
   const dhcpNs = async (network: string, env: Env): Promise<string> =>
     `${netns('hv1')}dhcp-${String((await json(['network', 'show', network], env)).id).slice(0, 11)}`;
 
+  let agent2Env: Record<string, string> = {};
+
+  /** hv2: an agent of its own, reaching the APIs as the admin (service_auth) and the rest over the bus. */
+  async function startAgent2(): Promise<void> {
+    agent2Out.length = 0;
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'kumo.js'), 'agent', '--data-dir', join(tmp, 'hv2')], {
+      cwd: ROOT,
+      env: agent2Env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    agent2 = child;
+    child.stdout?.on('data', (d: Buffer) => agent2Out.push(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => agent2Out.push(d.toString()));
+    const end = Date.now() + 30_000;
+    while (!agent2Out.join('').includes('agent of host hv2 running')) {
+      assert.ok(Date.now() < end && child.exitCode === null, `the hv2 agent did not start:\n${agent2Out.join('')}`);
+      await sleep(200);
+    }
+  }
+
+  /** Ends the hv2 agent by its pid (SIGTERM, then SIGKILL after 10 s); its guests keep running. */
+  async function stopAgent2(): Promise<void> {
+    const child = agent2;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    process.kill(child.pid, 'SIGTERM');
+    const killer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  }
+
   before(async () => {
     ensureBuilt();
     tmp = await mkdtemp(join(tmpdir(), 'kumo-e2e-multihost-'));
@@ -112,33 +143,22 @@ describe('two hypervisors: one self-service network over VXLAN, another project 
     await kumo.start();
     admin = { ...baseEnv(home), ...parseOpenrc(await readFile(join(dataDir, 'admin-openrc'), 'utf8')) };
 
-    // hv2: an agent of its own, reaching the APIs as the admin (service_auth) and the rest over the bus.
-    agent2 = spawn(process.execPath, [join(ROOT, 'bin', 'kumo.js'), 'agent', '--data-dir', join(tmp, 'hv2')], {
-      cwd: ROOT,
-      env: {
-        ...baseEnv(home),
-        ...bus,
-        KUMO_LOG_LEVEL: 'warn',
-        KUMO_AGENT_HOST: 'hv2',
-        KUMO_AGENT_DRIVER: 'qemu',
-        KUMO_AGENT_NETNS: lab.ns('hv2'),
-        KUMO_AGENT_TUNNEL_IP: TUNNEL.hv2,
-        KUMO_NETWORK_NETNS_PREFIX: netns('hv2'),
-        KUMO_AGENT_HEARTBEAT_INTERVAL: '2',
-        KUMO_SERVICE_AUTH_URL: admin.OS_AUTH_URL!,
-        KUMO_SERVICE_AUTH_USERNAME: admin.OS_USERNAME!,
-        KUMO_SERVICE_AUTH_PASSWORD: admin.OS_PASSWORD!,
-        KUMO_SERVICE_AUTH_PROJECT_NAME: admin.OS_PROJECT_NAME!,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    agent2.stdout?.on('data', (d: Buffer) => agent2Out.push(d.toString()));
-    agent2.stderr?.on('data', (d: Buffer) => agent2Out.push(d.toString()));
-    const end = Date.now() + 30_000;
-    while (!agent2Out.join('').includes('agent of host hv2 running')) {
-      assert.ok(Date.now() < end && agent2.exitCode === null, `the hv2 agent did not start:\n${agent2Out.join('')}`);
-      await sleep(200);
-    }
+    agent2Env = {
+      ...baseEnv(home),
+      ...bus,
+      KUMO_LOG_LEVEL: 'warn',
+      KUMO_AGENT_HOST: 'hv2',
+      KUMO_AGENT_DRIVER: 'qemu',
+      KUMO_AGENT_NETNS: lab.ns('hv2'),
+      KUMO_AGENT_TUNNEL_IP: TUNNEL.hv2,
+      KUMO_NETWORK_NETNS_PREFIX: netns('hv2'),
+      KUMO_AGENT_HEARTBEAT_INTERVAL: '2',
+      KUMO_SERVICE_AUTH_URL: admin.OS_AUTH_URL!,
+      KUMO_SERVICE_AUTH_USERNAME: admin.OS_USERNAME!,
+      KUMO_SERVICE_AUTH_PASSWORD: admin.OS_PASSWORD!,
+      KUMO_SERVICE_AUTH_PROJECT_NAME: admin.OS_PROJECT_NAME!,
+    };
+    await startAgent2();
 
     await ok(['flavor', 'create', '--id', '1', '--vcpus', '1', '--ram', '128', '--disk', '2', 'm1.small'], admin);
     await ok(
@@ -151,13 +171,7 @@ describe('two hypervisors: one self-service network over VXLAN, another project 
 
   after(async () => {
     const qemu = tmp ? [...recordedQemuPids(join(tmp, 'hv1', 'instances')), ...recordedQemuPids(join(tmp, 'hv2', 'instances'))] : [];
-    if (agent2?.pid && agent2.exitCode === null && agent2.signalCode === null) {
-      const exited = new Promise((r) => agent2!.once('exit', r));
-      process.kill(agent2.pid, 'SIGTERM');
-      const killer = setTimeout(() => agent2?.pid && process.kill(agent2.pid, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await stopAgent2();
     if (kumo) await kumo.stop();
     for (const pid of qemu) {
       try {
@@ -238,6 +252,30 @@ describe('two hypervisors: one self-service network over VXLAN, another project 
     assert.equal(await sshInNetns(via, key, ip.vm2!, 'hostname'), 'vm2');
     assert.equal(await sshInNetns(via, key, ip.vm1!, 'hostname'), 'vm1');
     assert.equal(await sshInNetns(via, key, ip.vm1!, pingFromGuest(ip.vm2!)), 'reachable');
+    assert.equal(await sshInNetns(via, key, ip.vm2!, pingFromGuest(ip.vm1!)), 'reachable');
+  });
+
+  it('a restarted agent rebuilds what is missing and removes what is stale, its guest running on', async () => {
+    const vni = (await json(['network', 'show', 'selfservice'], admin))['provider:segmentation_id'];
+    const qemuBefore = recordedQemuPids(join(tmp, 'hv2', 'instances'));
+    assert.equal(qemuBefore.length, 1);
+    await stopAgent2();
+    // Damage while it is down: the tunnel gone, a stale bridge of the kind the agent makes.
+    await lab.exec('hv2', ['ip', 'link', 'del', `vxlan-${vni}`]);
+    await lab.exec('hv2', ['ip', 'link', 'add', 'brqdeadbeef-00', 'type', 'bridge']);
+    await startAgent2();
+    const end = Date.now() + 60_000;
+    let links: string;
+    for (;;) {
+      links = (await lab.exec('hv2', ['ip', '-o', 'link', 'show'])).stdout;
+      if (links.includes(`vxlan-${vni}`) && !links.includes('brqdeadbeef-00')) break;
+      assert.ok(Date.now() < end, `hv2 not converged: ${links}`);
+      await sleep(1000);
+    }
+    // The guest was never restarted, and talks over the rebuilt tunnel again.
+    assert.deepEqual(recordedQemuPids(join(tmp, 'hv2', 'instances')), qemuBefore);
+    process.kill(qemuBefore[0]!, 0);
+    const via = await dhcpNs('selfservice', admin);
     assert.equal(await sshInNetns(via, key, ip.vm2!, pingFromGuest(ip.vm1!)), 'reachable');
   });
 
