@@ -159,16 +159,7 @@ async function main(): Promise<void> {
   } finally {
     const qemu = existsSync(join(dataDir, 'instances')) ? recordedQemuPids(join(dataDir, 'instances')) : [];
     await kumo?.stop();
-    for (const pid of qemu) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    await lab.adoptLeftovers();
-    await lab.destroy();
-    const left = await lab.leftovers();
+    const left = await lab.teardown(qemu);
     if (left.length) log(`WARNING: namespaces left: ${left.join(', ')}`);
     if (!process.env.BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });
   }

@@ -173,19 +173,8 @@ describe('two hypervisors: one self-service network over VXLAN, another project 
     const qemu = tmp ? [...recordedQemuPids(join(tmp, 'hv1', 'instances')), ...recordedQemuPids(join(tmp, 'hv2', 'instances'))] : [];
     await stopAgent2();
     if (kumo) await kumo.stop();
-    for (const pid of qemu) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    if (lab) {
-      await lab.adoptLeftovers();
-      await lab.destroy();
-      // No namespace of the lab (hosts, DHCP, routers) survives the teardown; links and rules went with them.
-      assert.deepEqual(await lab.leftovers(), []);
-    }
+    // No namespace of the lab (hosts, DHCP, routers) survives the teardown; links and rules went with them.
+    if (lab) assert.deepEqual(await lab.teardown(qemu), []);
     if (tmp && !process.env.KUMO_TEST_KEEP) await rm(tmp, { recursive: true, force: true });
   });
 

@@ -97,19 +97,8 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
   after(async () => {
     const qemu = dataDir ? recordedQemuPids(join(dataDir, 'instances')) : [];
     if (kumo) await kumo.stop();
-    for (const pid of qemu) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    if (lab) {
-      await lab.adoptLeftovers();
-      await lab.destroy();
-      // Teardown is part of the test: no namespace of the lab (the agent's DHCP and router ones included) survives it.
-      assert.deepEqual(await lab.leftovers(), []);
-    }
+    // Teardown is part of the test: no namespace of the lab (the agent's DHCP and router ones included) survives it.
+    if (lab) assert.deepEqual(await lab.teardown(qemu), []);
     if (tmp && !process.env.KUMO_TEST_KEEP) await rm(tmp, { recursive: true, force: true });
   });
 

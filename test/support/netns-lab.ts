@@ -86,6 +86,25 @@ export class NetnsLab {
     for (const ns of await this.leftovers()) this.#names.add(ns);
   }
 
+  /**
+   * The end of a data-plane test: guests the test's cloud started (QEMU pids
+   * it recorded) are killed, the namespaces the agent made under the lab's
+   * prefix are adopted, everything is destroyed. Returns what is left (none
+   * expected: the tests assert it).
+   */
+  async teardown(guestPids: number[]): Promise<string[]> {
+    for (const pid of guestPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await this.adoptLeftovers();
+    await this.destroy();
+    return this.leftovers();
+  }
+
   async destroy(): Promise<void> {
     for (const pid of new Set([...this.#pids, ...(await this.pids())])) {
       try {

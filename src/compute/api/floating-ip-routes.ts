@@ -1,17 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ServerServices } from '../domain/server-services.js';
 import { callerOf } from './route-helpers.js';
-import { versionNotFound } from './resource-route-helpers.js';
+import { proxyVersion, tokenOf } from './security-group-routes.js';
 
 type IdParams = { Params: { id: string } };
-
-/** The user's own token: the network service authorizes each proxied call as the user. */
-const tokenOf = (req: FastifyRequest): string => String(req.headers['x-auth-token'] ?? '');
-
-/** Nova: the network proxies are gone from 2.36. */
-function proxyVersion(req: FastifyRequest): void {
-  if (req.microversion.atLeast('2.36')) throw versionNotFound();
-}
 
 /** os-floating-ip-pools, os-floating-ips and os-tenant-networks, proxied to the network service. */
 export function registerFloatingIpRoutes(app: FastifyInstance, s: ServerServices): void {

@@ -9,10 +9,10 @@ import { ServerParam } from './server-route-context.js';
 type IdParams = { Params: { id: string } };
 
 /** The user's own token: the network service authorizes each proxied call as the user. */
-const tokenOf = (req: FastifyRequest): string => String(req.headers['x-auth-token'] ?? '');
+export const tokenOf = (req: FastifyRequest): string => String(req.headers['x-auth-token'] ?? '');
 
-/** Nova: the security group proxies are gone from 2.36 (a server's groups and add/remove stay). */
-function proxyVersion(req: FastifyRequest): void {
+/** Nova: the network proxies (security groups, floating IPs, tenant networks) are gone from 2.36; a server's groups and add/remove stay. */
+export function proxyVersion(req: FastifyRequest): void {
   if (req.microversion.atLeast('2.36')) throw versionNotFound();
 }
 

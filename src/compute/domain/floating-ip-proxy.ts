@@ -1,4 +1,5 @@
 import type { ServiceClient } from '../../lib/clients/service-client.js';
+import { callAsUser } from './network-proxy-call.js';
 import { KumoError, badRequest, notFound } from '../../lib/errors.js';
 
 interface NeutronFip {
@@ -26,17 +27,8 @@ const enc = encodeURIComponent;
 export class FloatingIpProxy {
   constructor(private readonly neutron: ServiceClient) {}
 
-  async #call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const r = await this.neutron.request<T & { NeutronError?: { message?: string } }>(method, path, {
-      headers: { 'x-auth-token': token },
-      ...(body === undefined ? {} : { body }),
-      expect: [200, 201, 204, 400, 403, 404, 409],
-    });
-    if (r.status < 300) return r.body;
-    const message = r.body?.NeutronError?.message ?? `network service answered ${r.status}`;
-    if (r.status === 404) throw notFound(message, 'floating_ip_not_found');
-    if (r.status === 403) throw new KumoError('forbidden', 403, message);
-    throw badRequest(message);
+  #call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+    return callAsUser<T>(this.neutron, token, method, path, body, 'floating_ip_not_found');
   }
 
   async pools(token: string): Promise<View[]> {

@@ -1,5 +1,6 @@
 import type { ServiceClient } from '../../lib/clients/service-client.js';
-import { KumoError, badRequest, notFound } from '../../lib/errors.js';
+import { callAsUser } from './network-proxy-call.js';
+import { badRequest, notFound } from '../../lib/errors.js';
 
 interface NeutronRule {
   id: string;
@@ -40,18 +41,8 @@ type View = Record<string, unknown>;
 export class SecurityGroupProxy {
   constructor(private readonly neutron: ServiceClient) {}
 
-  async #call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const r = await this.neutron.request<T & { NeutronError?: { message?: string; type?: string } }>(method, path, {
-      headers: { 'x-auth-token': token },
-      ...(body === undefined ? {} : { body }),
-      expect: [200, 201, 204, 400, 403, 404, 409],
-    });
-    if (r.status < 300) return r.body;
-    const message = r.body?.NeutronError?.message ?? `network service answered ${r.status}`;
-    if (r.status === 404) throw notFound(message, 'security_group_not_found');
-    if (r.status === 403) throw new KumoError('forbidden', 403, message);
-    // Nova answers Neutron's conflicts (default group, group in use, duplicate rule) with 400.
-    throw badRequest(message);
+  #call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+    return callAsUser<T>(this.neutron, token, method, path, body, 'security_group_not_found');
   }
 
   async list(token: string, projectId: string | null, allProjects: boolean): Promise<View[]> {
