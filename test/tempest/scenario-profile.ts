@@ -20,8 +20,9 @@ export const scenario: ServiceProfile = {
   requiredPrefix: null,
   requiredTitle: '',
   fullRegex:
-    '^tempest\\.(scenario\\.(test_network_basic_ops\\.TestNetworkBasicOps\\.test_network_basic_ops|test_server_basic_ops\\.TestServerBasicOps\\.test_server_basic_ops)|api\\.compute\\.servers\\.test_attach_interfaces)',
-  fullTitle: 'Scenarios test_network_basic_ops and test_server_basic_ops, and interface attach on real guests (run_validation = true)',
+    '^tempest\\.(scenario\\.(test_network_basic_ops\\.TestNetworkBasicOps\\.test_network_basic_ops|test_server_basic_ops\\.TestServerBasicOps\\.test_server_basic_ops)|api\\.compute\\.servers\\.(test_attach_interfaces|test_create_server\\.ServersTestJSON\\.(test_host_name_is_same_as_server_name|test_verify_created_server_vcpus)))',
+  fullTitle:
+    'Scenarios test_network_basic_ops and test_server_basic_ops, interface attach and the validation-only interop compute tests, on real guests (run_validation = true)',
   httpImage: false,
   netns: true,
   // The guest image is built from Debian packages, which the namespace cannot download.
