@@ -20,12 +20,12 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 # better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
 # qemu-utils: qemu-img reads virtual sizes of uploaded images and makes server disks.
 # qemu-system-x86: the compute agent's hypervisor (KVM when usable, TCG otherwise).
-# dnsmasq-base: DHCP for guest networks. iptables: security groups, SNAT and floating IPs.
-for p in python3 make g++ iproute2 iptables qemu-utils qemu-system-x86 dnsmasq-base; do need_pkg "$p"; done
+# dnsmasq-base: DHCP for guest networks. iptables: security groups, SNAT and floating IPs. genisoimage: config drives.
+for p in python3 make g++ iproute2 iptables qemu-utils qemu-system-x86 dnsmasq-base genisoimage; do need_pkg "$p"; done
 if [ "$want_test" -eq 1 ]; then
   # chromium: browser tests of the noVNC console; iputils-ping, busybox (udhcpc): ping and DHCP clients in the network lab;
   # the rest builds the tiny guest image (scripts/build-guest-image.sh).
-  for p in python3-openstackclient tempest chromium openssh-client iputils-ping busybox cpio mtools syslinux syslinux-common genisoimage dosfstools fdisk; do need_pkg "$p"; done
+  for p in python3-openstackclient tempest chromium openssh-client iputils-ping busybox cpio mtools syslinux syslinux-common dosfstools fdisk; do need_pkg "$p"; done
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"

@@ -153,6 +153,26 @@ describe('openstack CLI: servers on QEMU against kumo up (Nova install guide)', 
     assert.match(log, /login:/, log.slice(-2000));
   });
 
+  it('server create --config-drive true: the guest reads its name and key from the config drive (no network)', async () => {
+    await ok(
+      ['server', 'create', '--flavor', 'm1.small', '--image', 'cirros', '--key-name', 'mykey', '--config-drive', 'true', 'withdrive'],
+      admin,
+    );
+    await waitStatus('withdrive', 'ACTIVE');
+    const end = Date.now() + 180_000;
+    let log = '';
+    while (Date.now() < end) {
+      log = await ok(['console', 'log', 'show', 'withdrive'], admin);
+      if (/=== kumo-guest: /.test(log)) break;
+      await sleep(2000);
+    }
+    try {
+      assert.match(log, /=== kumo-guest: hostname=withdrive datasource=configdrive:/, log.slice(-2000));
+    } finally {
+      await ok(['server', 'delete', '--wait', 'withdrive'], admin);
+    }
+  });
+
   it('console url show: the noVNC URL shows the guest console in headless Chromium', async () => {
     const url = (await json(['console', 'url', 'show', 'myfirstinstance'], admin)).url as string;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/vnc_lite\.html\?path=%3Ftoken%3D/);

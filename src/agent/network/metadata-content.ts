@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { InstanceSpec } from '../../lib/rpc/compute-rpc.js';
 /**
  * What the metadata service answers a guest, in OpenStack's form
  * (`/openstack/<version>/meta_data.json`, `user_data`, `network_data.json`,
@@ -173,4 +174,26 @@ export function renderMetadata(path: string, md: InstanceMetadata): MetadataAnsw
   if (parts.some((p) => p === '..' || p === '.')) return null;
   if (parts[0] === 'openstack') return openstack(parts.slice(1), md);
   return ec2(parts, md);
+}
+
+/** What the metadata service (and the config drive) says of a server, seen from address `ip`. */
+export function instanceMetadata(i: InstanceSpec, ip: string, floatingIp: string | null, password: string): InstanceMetadata {
+  return {
+    uuid: i.uuid,
+    name: i.displayName,
+    hostname: i.hostname,
+    projectId: i.projectId,
+    availabilityZone: i.availabilityZone ?? 'nova',
+    launchIndex: i.launchIndex,
+    reservationId: '',
+    flavorName: i.flavor.name,
+    publicKeys: i.keyName && i.keyData ? { [i.keyName]: i.keyData.trim() } : {},
+    meta: i.metadata,
+    userData: i.userData,
+    fixedIp: ip,
+    floatingIp,
+    password,
+    securityGroups: ['default'],
+    networkData: { links: [], networks: [], services: [] },
+  };
 }

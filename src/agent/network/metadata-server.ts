@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import type { Bus } from '../../lib/bus/bus.js';
 import type { Logger } from '../../lib/log.js';
-import { CONDUCTOR_TOPIC, type InstanceSpec, type InstanceSpecReply, type SetPasswordReply } from '../../lib/rpc/compute-rpc.js';
-import { isPasswordPath, renderMetadata, type InstanceMetadata, type MetadataAnswer } from './metadata-content.js';
+import { CONDUCTOR_TOPIC, type InstanceSpecReply, type SetPasswordReply } from '../../lib/rpc/compute-rpc.js';
+import { instanceMetadata, isPasswordPath, renderMetadata, type MetadataAnswer } from './metadata-content.js';
 
 /** Nova's limit on a posted password (it is stored in four 255-character chunks). */
 const MAX_PASSWORD = 256;
@@ -73,7 +73,7 @@ export class MetadataServer {
       { timeoutMs: 10_000 },
     );
     if (!instance) return null;
-    return renderMetadata(path, metadataOf(instance, ip, owner.floatingIp, password ?? ''));
+    return renderMetadata(path, instanceMetadata(instance, ip, owner.floatingIp, password ?? ''));
   }
 
   async #postPassword(from: { networkId: string; ip: string }, password: string): Promise<MetadataAnswer> {
@@ -113,25 +113,4 @@ function readBody(req: IncomingMessage, max: number): Promise<string | null> {
     req.once('end', () => done(size > max ? null : Buffer.concat(chunks).toString('utf8')));
     req.once('error', fail);
   });
-}
-
-function metadataOf(i: InstanceSpec, ip: string, floatingIp: string | null, password: string): InstanceMetadata {
-  return {
-    uuid: i.uuid,
-    name: i.displayName,
-    hostname: i.hostname,
-    projectId: i.projectId,
-    availabilityZone: i.availabilityZone ?? 'nova',
-    launchIndex: i.launchIndex,
-    reservationId: '',
-    flavorName: i.flavor.name,
-    publicKeys: i.keyName && i.keyData ? { [i.keyName]: i.keyData.trim() } : {},
-    meta: i.metadata,
-    userData: i.userData,
-    fixedIp: ip,
-    floatingIp,
-    password,
-    securityGroups: ['default'],
-    networkData: { links: [], networks: [], services: [] },
-  };
 }

@@ -86,7 +86,8 @@ export function buildQemuArgv(c: QemuGuestConfig, nics: NicArgsBuilder = noNics)
     `unix:${qemuEscape(c.qmpSocket)},server=on,wait=off`,
     '-drive',
     drive[0]!,
-    ...(c.configDrivePath ? ['-drive', `file=${qemuEscape(c.configDrivePath)},format=raw,if=ide,media=cdrom,readonly=on`] : []),
+    // A read-only virtio disk, not an IDE CD-ROM: q35 has no IDE, and small cloud kernels no AHCI; guests find it by its label.
+    ...(c.configDrivePath ? ['-drive', `file=${qemuEscape(c.configDrivePath)},format=raw,if=virtio,readonly=on`] : []),
     ...nics(c.networks ?? []),
     ...((c.machine ?? 'q35') === 'q35' ? HOTPLUG_PORTS.flatMap((id, i) => ['-device', `pcie-root-port,id=${id},chassis=${i + 1}`]) : []),
     ...(c.biosSerconFile ? ['-fw_cfg', `name=etc/sercon-port,file=${qemuEscape(c.biosSerconFile)}`] : []),

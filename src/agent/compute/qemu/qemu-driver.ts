@@ -7,7 +7,9 @@
  * pid + QMP socket and a destroy leaves no file or process behind.
  */
 import { cpus, totalmem, arch } from 'node:os';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, statfs, unlink, writeFile, rename } from 'node:fs/promises';
+import { buildConfigDrive } from '../config-drive.js';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -148,6 +150,7 @@ export class QemuDriver implements ComputeDriver {
     try {
       if (!instance.image) throw new Error('Booting from volume is not supported by this host.');
       await this.#createDisk(instance.uuid, instance.image, instance.flavor.rootGb);
+      if (instance.configDrive) await buildConfigDrive(instance, this.#configDrivePath(instance.uuid));
       const meta: GuestMeta = {
         uuid: instance.uuid,
         name: instance.name,
@@ -337,6 +340,11 @@ export class QemuDriver implements ComputeDriver {
 
   // ------------------------------------------------------------ internals
 
+  /** The server's config drive (made at spawn when it asked for one), as Nova's libvirt driver names it. */
+  #configDrivePath(uuid: string): string {
+    return join(this.#dir(uuid), 'disk.config');
+  }
+
   #dir(uuid: string): string {
     if (!/^[0-9a-f-]{36}$/i.test(uuid)) throw new Error(`Invalid instance uuid ${uuid}`);
     return join(this.#c.instancesDir, uuid);
@@ -426,6 +434,7 @@ export class QemuDriver implements ComputeDriver {
         accel: this.#accel,
         diskBus: meta.diskBus,
         networks: instance.networks,
+        ...(existsSync(this.#configDrivePath(meta.uuid)) ? { configDrivePath: this.#configDrivePath(meta.uuid) } : {}),
         binary: this.#c.binary,
         biosSerconFile: sercon,
       },
