@@ -117,6 +117,18 @@ describe('dnsmasq per network in a namespace lab', { skip }, () => {
     assert.equal(await dhcp.pid(), undefined);
   });
 
+  it('an address freed by a deleted port goes to the next port given it (its old lease is dropped)', async () => {
+    const ip = '203.0.113.20';
+    await dhcp.apply({ subnets: [subnet], hosts: [{ mac: MAC_A, ip, hostname: 'vm-a' }] });
+    lab.track((await dhcp.pid())!);
+    assert.equal((await lease(MAC_A))?.ip, ip);
+    // Port A deleted, port B created with the same address (Neutron hands freed addresses out again).
+    await dhcp.apply({ subnets: [subnet], hosts: [{ mac: MAC_B, ip, hostname: 'vm-b' }] });
+    lab.track((await dhcp.pid())!);
+    assert.equal((await lease(MAC_B))?.ip, ip);
+    await dhcp.stop();
+  });
+
   it('refuses entries dnsmasq would misread', async () => {
     const bad = new Dnsmasq({ interface: 'veth-x', dir: join(dir, 'bad') });
     await assert.rejects(

@@ -92,19 +92,36 @@ export class Dnsmasq {
     const argv = this.#argv(state.subnets);
     const hosts = state.hosts.map(hostLine).join('');
     const opts = state.subnets.flatMap(optionLines).join('');
+    const before = await readFile(this.#path('hosts'), 'utf8').catch(() => '');
     const hostsChanged = await replace(this.#path('hosts'), hosts);
     const optsChanged = await replace(this.#path('opts'), opts);
     const argvChanged = await replace(this.#path('argv.json'), JSON.stringify(argv));
+    // A host gone (a deleted port) leaves its lease in dnsmasq, which then refuses that address to the next
+    // port given it: dnsmasq restarts without those leases (Neutron releases them with dhcp_release).
+    const kept = new Set(hosts.split('\n').filter(Boolean));
+    const released = before.split('\n').some((line) => line !== '' && !kept.has(line));
     const pid = await this.pid();
-    if (pid !== undefined && !argvChanged) {
+    if (pid !== undefined && !argvChanged && !released) {
       if (hostsChanged || optsChanged) process.kill(pid, 'SIGHUP');
       return;
     }
     if (pid !== undefined) await this.#kill(pid);
+    if (released) await this.#pruneLeases(state.hosts);
     if (state.subnets.length === 0) return;
     const child = await spawnSupervised(this.#netns ? ['ip', 'netns', 'exec', this.#netns, ...argv] : argv, this.#path('log'));
     // --keep-in-foreground: `ip netns exec` execs dnsmasq, so this pid is dnsmasq's own.
     await writeFile(this.#path('pid'), `${child.pid}\n`);
+  }
+
+  /** Keeps only the leases of current hosts (same MAC and address); dnsmasq reads the file when it starts. */
+  async #pruneLeases(hosts: DhcpHost[]): Promise<void> {
+    const current = new Set(hosts.map((h) => `${h.mac.toLowerCase()} ${h.ip}`));
+    const text = await readFile(this.#path('leases'), 'utf8').catch(() => '');
+    const keep = text.split('\n').filter((line) => {
+      const [, mac, ip] = line.split(' ');
+      return line !== '' && current.has(`${(mac ?? '').toLowerCase()} ${ip ?? ''}`);
+    });
+    await replace(this.#path('leases'), keep.map((l) => `${l}\n`).join(''));
   }
 
   /** Stops dnsmasq (the files stay, for a later apply). */
