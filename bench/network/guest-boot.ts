@@ -102,9 +102,13 @@ async function main(): Promise<void> {
       const active = await until(
         async () => {
           const s = (
-            await c.call<{ server: { status: string; addresses: Record<string, { addr: string }[]> } }>('compute', 'GET', `/servers/${id}`)
+            await c.call<{ server: { status: string; fault?: { message: string }; addresses: Record<string, { addr: string }[]> } }>(
+              'compute',
+              'GET',
+              `/servers/${id}`,
+            )
           ).server;
-          if (s.status === 'ERROR') throw new Error(`server ${id} went to ERROR`);
+          if (s.status === 'ERROR') throw new Error(`server ${id} went to ERROR: ${s.fault?.message ?? 'no fault'}`);
           ip = s.addresses.provider?.[0]?.addr ?? '';
           return s.status === 'ACTIVE';
         },
