@@ -236,6 +236,17 @@ describe('servers in the whole cloud (fake driver)', { skip: typeof withAgent ==
     assert.equal((await net('GET', `/v2.0/ports/${portId}`)).status, 404);
     const after = await h.request('compute', 'GET', `/servers/${id}`, { token: p.token });
     assert.deepEqual(Object.keys(after.body.server.addresses), ['if-a']);
+    // addFixedIp / removeFixedIp (before 2.44): another address on the same port, then gone again.
+    const legacy = (body: unknown, mv = '2.43') =>
+      h.request('compute', 'POST', `/servers/${id}/action`, { token: p.token, body, microversion: mv });
+    assert.equal((await legacy({ addFixedIp: { networkId: first } })).status, 202);
+    const two = (await h.request('compute', 'GET', `/servers/${id}/ips`, { token: p.token })).body.addresses['if-a'];
+    assert.equal(two.length, 2, JSON.stringify(two));
+    assert.equal((await legacy({ removeFixedIp: { address: two[1].addr } })).status, 202);
+    assert.equal((await h.request('compute', 'GET', `/servers/${id}/ips`, { token: p.token })).body.addresses['if-a'].length, 1);
+    assert.equal((await legacy({ removeFixedIp: { address: '10.99.99.99' } })).status, 400);
+    assert.equal((await legacy({ addFixedIp: { networkId: second } })).status, 400);
+    assert.equal((await legacy({ addFixedIp: { networkId: first } }, '2.44')).status, 404);
     assert.equal((await h.request('compute', 'DELETE', `/servers/${id}`, { token: p.token })).status, 204);
   });
 

@@ -87,6 +87,24 @@ export class ServerInterfaces {
     await this.#save(row.uuid, (list) => list.filter((n) => n.portId !== portId));
   }
 
+  /** addFixedIp (before 2.44): one more address on the server's port on `networkId`. */
+  async addFixedIp(caller: ComputeCaller, row: InstanceRow, networkId: string): Promise<void> {
+    this.svc.assertNotLocked(caller, row);
+    const nic = networkInfoOf(row.network_info).find((n) => n.networkId === networkId);
+    if (!nic) throw badRequest(`Network ${networkId} could not be found for instance ${row.uuid}.`, 'network_not_found');
+    const fixedIps = await this.svc.deps.networks.changeFixedIps(nic.portId, { add: networkId });
+    await this.#save(row.uuid, (list) => list.map((n) => (n.portId === nic.portId ? { ...n, fixedIps } : n)));
+  }
+
+  /** removeFixedIp (before 2.44): the address off the server's port that has it. */
+  async removeFixedIp(caller: ComputeCaller, row: InstanceRow, address: string): Promise<void> {
+    this.svc.assertNotLocked(caller, row);
+    const nic = networkInfoOf(row.network_info).find((n) => n.fixedIps.some((f) => f.ipAddress === address));
+    if (!nic) throw badRequest(`Fixed IP ${address} is not associated with instance ${row.uuid}.`, 'fixed_ip_not_associated');
+    const fixedIps = await this.svc.deps.networks.changeFixedIps(nic.portId, { remove: address });
+    await this.#save(row.uuid, (list) => list.map((n) => (n.portId === nic.portId ? { ...n, fixedIps } : n)));
+  }
+
   async #agent(caller: ComputeCaller, row: InstanceRow, method: string, extra: Record<string, unknown>): Promise<void> {
     const metadata = (await this.svc.store.metadataOf([row.uuid])).get(row.uuid) ?? {};
     await this.svc.deps.bus.call(

@@ -203,6 +203,38 @@ export class ServerNetworks {
     return body.ports;
   }
 
+  /**
+   * Sets a port's fixed IPs (addFixedIp/removeFixedIp): `add` a subnet of
+   * its network (the first that has room), or drop `remove`. The port's
+   * addresses as they are after.
+   */
+  async changeFixedIps(portId: string, change: { add: string } | { remove: string }): Promise<{ ipAddress: string; subnetId: string }[]> {
+    const path = `/v2.0/ports/${encodeURIComponent(portId)}`;
+    const { body } = await this.neutron.request<{ port: NeutronPort }>('GET', path);
+    const current = body.port.fixed_ips.map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address }));
+    const put = async (fixed: { subnet_id: string; ip_address?: string }[]) =>
+      this.neutron.request<{ port: NeutronPort }>('PUT', path, { body: { port: { fixed_ips: fixed } }, expect: [200, 400, 409] });
+    let port: NeutronPort | undefined;
+    if ('remove' in change) {
+      const r = await put(current.filter((f) => f.ip_address !== change.remove));
+      if (r.status === 200) port = r.body.port;
+    } else {
+      const { body: subs } = await this.neutron.request<{ subnets: { id: string }[] }>(
+        'GET',
+        `/v2.0/subnets?network_id=${encodeURIComponent(change.add)}&fields=id`,
+      );
+      for (const s of subs.subnets) {
+        const r = await put([...current, { subnet_id: s.id }]);
+        if (r.status === 200) {
+          port = r.body.port;
+          break;
+        }
+      }
+    }
+    if (!port) throw badRequest("The network service refused to change the port's fixed IPs.", 'fixed_ip_change_failed');
+    return port.fixed_ips.map((f) => ({ ipAddress: f.ip_address, subnetId: f.subnet_id }));
+  }
+
   /** The cache with each port's floating IPs as the network service has them now. */
   async withFloatingIps(info: NetworkInfo[]): Promise<NetworkInfo[]> {
     if (info.length === 0) return info;

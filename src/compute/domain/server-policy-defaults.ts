@@ -40,6 +40,8 @@ export const SERVER_POLICY: Record<string, string> = {
   'os_compute_api:os-security-groups:list': OWNER,
   'os_compute_api:os-attach-interfaces:list': OWNER,
   'os_compute_api:os-floating-ips:add': OWNER,
+  'os_compute_api:os-multinic:add': OWNER,
+  'os_compute_api:os-multinic:remove': OWNER,
   'os_compute_api:os-floating-ips:remove': OWNER,
   'os_compute_api:os-attach-interfaces:show': OWNER,
   'os_compute_api:os-attach-interfaces:create': OWNER,
