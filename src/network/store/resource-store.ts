@@ -1,4 +1,4 @@
-import { MysqlAdapter, type Kysely } from 'kysely';
+import { MysqlAdapter, SqliteAdapter, type Kysely } from 'kysely';
 import type { NetworkDB, NetworkResourceTable } from './schema.js';
 
 /** The resource kinds the network service stores. */
@@ -160,7 +160,15 @@ export class ResourceStore {
 
   /** Claims whose text starts with `prefix`, with their owners. */
   async claims(prefix: string): Promise<{ claim: string; ownerId: string }[]> {
-    const rows = await this.db.selectFrom('network_claims').selectAll().where('claim', 'like', `${prefix}%`).execute();
+    // SQLite's LIKE cannot use the primary-key index (BINARY collation); a range on it can, and means the same
+    // there. Other databases keep LIKE: their collations need not order text byte by byte.
+    const upper = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+    const q = this.db.selectFrom('network_claims').selectAll();
+    const rows = await (
+      this.db.getExecutor().adapter instanceof SqliteAdapter && prefix !== ''
+        ? q.where('claim', '>=', prefix).where('claim', '<', upper)
+        : q.where('claim', 'like', `${prefix}%`)
+    ).execute();
     return rows.map((r) => ({ claim: r.claim, ownerId: r.owner_id }));
   }
 
