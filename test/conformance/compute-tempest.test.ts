@@ -3,18 +3,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 /**
- * Acceptance: Tempest 33 against a fresh `kumo up` (agent on the fake driver),
- * through the same script that writes docs/conformance.md (here its required
- * phase only, without docs). Of the 89 interop-required compute tests (2022.11):
+ * Acceptance: Tempest 33 against a fresh `kumo up` (agent on the fake driver,
+ * the network service with the `public` network and isolated networks per
+ * project, as DevStack), through the same script that writes
+ * docs/conformance.md (here its required phase only, without docs). Of the
+ * 89 interop-required compute tests (2022.11):
  *
- * - 6 skip by Tempest's own configuration checks: two need guest validation
+ * - 4 skip by Tempest's own configuration checks: two need guest validation
  *   over SSH (`[validation] run_validation=false`: the fake driver boots no
- *   guest), two filter servers by fixed IP (no network service, so no
- *   `fixed_network_name`) and two attach volumes (no Cinder);
- * - 6 fail for want of a network service: Nova's os-security-groups API is a
- *   proxy to Neutron, which Kumo does not have yet (SecurityGroupsTestJSON x5
- *   and SecurityGroupsNegativeTestJSON.test_delete_the_default_security_group);
- * - every other one (77) must pass.
+ *   guest; they pass on real guests in the scenario profile) and two attach
+ *   volumes (no Cinder);
+ * - every other one (85) must pass, none may fail.
  *
  * Tempest missing is a skip locally and a failure in CI.
  */
@@ -22,20 +21,11 @@ const haveTempest = spawnSync('sh', ['-c', 'command -v tempest'], { encoding: 'u
 const skip = haveTempest ? false : process.env.CI ? false : 'tempest is not installed (apt-get install tempest)';
 
 const REQUIRED_COMPUTE_TESTS = 89;
-const SKIPPED = 6;
-/** The required tests that need a network service (see above); nothing else may fail. */
-const NEEDS_NETWORKING = [
-  'tempest.api.compute.security_groups.test_security_groups.SecurityGroupsTestJSON.test_list_security_groups_by_server',
-  'tempest.api.compute.security_groups.test_security_groups.SecurityGroupsTestJSON.test_security_group_create_get_delete',
-  'tempest.api.compute.security_groups.test_security_groups.SecurityGroupsTestJSON.test_security_groups_create_list_delete',
-  'tempest.api.compute.security_groups.test_security_groups.SecurityGroupsTestJSON.test_server_security_groups',
-  'tempest.api.compute.security_groups.test_security_groups.SecurityGroupsTestJSON.test_update_security_groups',
-  'tempest.api.compute.security_groups.test_security_groups_negative.SecurityGroupsNegativeTestJSON.test_delete_the_default_security_group',
-];
-const EXPECTED_PASSES = REQUIRED_COMPUTE_TESTS - SKIPPED - NEEDS_NETWORKING.length;
+const SKIPPED = 4;
+const EXPECTED_PASSES = REQUIRED_COMPUTE_TESTS - SKIPPED;
 
 describe('Tempest 33 compute conformance', { skip, timeout: 600_000 }, () => {
-  it('passes every required interop compute test that does not need a network service', async () => {
+  it('passes every required interop compute test that Tempest runs here, and fails none', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts', 'compute', '--phase', 'required', '--no-docs'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -49,7 +39,7 @@ describe('Tempest 33 compute conformance', { skip, timeout: 600_000 }, () => {
     const [total, passed, , skipped] = m.slice(1).map(Number);
     const failing = [...out.matchAll(/^ {2}FAIL (\S+)/gm)].map((f) => f[1]).sort();
     assert.equal(total, REQUIRED_COMPUTE_TESTS, tail);
-    assert.deepEqual(failing, [...NEEDS_NETWORKING].sort(), `unexpected failures:\n${tail}`);
+    assert.deepEqual(failing, [], `unexpected failures:\n${tail}`);
     assert.equal(skipped, SKIPPED, tail);
     assert.equal(passed, EXPECTED_PASSES, `required compute tests: ${m[0]}\n${tail}`);
     assert.equal(code, 0, tail);
