@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../lib/errors.js';
-import { ServerInterfaces, type AttachRequest } from '../domain/server-interfaces.js';
+import type { AttachRequest } from '../domain/server-interfaces.js';
 import type { ServerServices } from '../domain/server-services.js';
 import type { InstanceRow } from '../store/server-tables.js';
 import { callerOf, enforce } from './route-helpers.js';
@@ -37,7 +37,7 @@ function attachBody(body: unknown): AttachRequest {
 
 /** GET/POST /servers/{id}/os-interface, GET/DELETE /servers/{id}/os-interface/{port_id}. */
 export function registerInterfaceRoutes(app: FastifyInstance, s: ServerServices): void {
-  const interfaces = new ServerInterfaces(s.servers);
+  const { interfaces } = s;
   const load = async (req: FastifyRequest<{ Params: { server_id: string } }>, rule: string): Promise<InstanceRow> => {
     const row = await s.servers.getRow(callerOf(s.policy, req), req.params.server_id);
     enforce(s.policy, req, `os_compute_api:os-attach-interfaces:${rule}`, { project_id: row.project_id });

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../lib/errors.js';
 import { assertValid } from '../../lib/http/validation.js';
 import { POWER_ACTION_NAMES, type RebuildInput } from '../domain/server-actions.js';
-import { ServerInterfaces } from '../domain/server-interfaces.js';
 import type { ServerServices } from '../domain/server-services.js';
 import { versionNotFound } from './resource-route-helpers.js';
 import { callerOf, enforce } from './route-helpers.js';
@@ -203,13 +202,12 @@ export function registerServerActionRoutes(app: FastifyInstance, s: ServerServic
         if (mv.atLeast('2.44')) throw versionNotFound();
         enforce(s.policy, req, `os_compute_api:os-multinic:${name === 'addFixedIp' ? 'add' : 'remove'}`, target);
         const args = (b[name] ?? {}) as { networkId?: unknown; address?: unknown };
-        const interfaces = new ServerInterfaces(s.servers);
         if (name === 'addFixedIp') {
           if (typeof args.networkId !== 'string' || args.networkId === '') throw badRequest('Missing parameter networkId in addFixedIp.');
-          await interfaces.addFixedIp(caller, row, args.networkId);
+          await s.interfaces.addFixedIp(caller, row, args.networkId);
         } else {
           if (typeof args.address !== 'string' || args.address === '') throw badRequest('Missing parameter address in removeFixedIp.');
-          await interfaces.removeFixedIp(caller, row, args.address);
+          await s.interfaces.removeFixedIp(caller, row, args.address);
         }
         return;
       }

@@ -1,3 +1,4 @@
+import { networkInfoOf } from './server-network.js';
 import { badRequest, forbidden } from '../../lib/errors.js';
 import { parseTime, dbTime } from '../../lib/time.js';
 import { SORT_KEYS, type InstanceQuery, type SortKey } from '../store/server-store.js';
@@ -109,9 +110,9 @@ export async function listServers(svc: ServerService, caller: ComputeCaller, p: 
     return [{ v6: k === 'ip6', re }];
   });
   if (ipFilters.length > 0) {
-    const matching = (await svc.store.addressesOf(q.projectId)).filter((r) =>
-      ipFilters.every((f) => r.addresses.some((a) => a.includes(':') === f.v6 && f.re.test(a))),
-    );
+    const matching = (await svc.store.networkInfos(q.projectId))
+      .map((r) => ({ uuid: r.uuid, addresses: networkInfoOf(r.network_info).flatMap((n) => n.fixedIps.map((f) => f.ipAddress)) }))
+      .filter((r) => ipFilters.every((f) => r.addresses.some((a) => a.includes(':') === f.v6 && f.re.test(a))));
     const ids = matching.map((r) => r.uuid);
     q.uuids = q.uuids ? q.uuids.filter((u) => ids.includes(u)) : ids;
   }

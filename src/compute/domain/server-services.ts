@@ -17,6 +17,7 @@ import { ServerActions } from './server-actions.js';
 import { createServerImageClient, type ServerImageClient } from './server-image-client.js';
 import { FloatingIpProxy } from './floating-ip-proxy.js';
 import { SecurityGroupProxy } from './security-group-proxy.js';
+import { ServerInterfaces } from './server-interfaces.js';
 import { ServerNetworks } from './server-network.js';
 import { ServerService } from './server-service.js';
 
@@ -50,6 +51,8 @@ export interface ServerServices {
   readonly securityGroups: SecurityGroupProxy;
   /** Nova's floating IP and tenant network proxies over the network service. */
   readonly floatingIps: FloatingIpProxy;
+  /** Interface attach/detach and added/removed fixed IPs. */
+  readonly interfaces: ServerInterfaces;
   /** Starts serving the conductor topic and the build watchdog. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -102,6 +105,7 @@ export function createServerServices(deps: ServerServicesDeps): ServerServices {
     consoleTargets,
     securityGroups: new SecurityGroupProxy(neutron),
     floatingIps: new FloatingIpProxy(neutron),
+    interfaces: new ServerInterfaces(servers),
     start: () => conductor.start(),
     close: () => conductor.close(),
   };

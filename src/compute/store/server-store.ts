@@ -296,14 +296,11 @@ export class ServerStore {
     await this.db.updateTable('instances').set({ password: null }).where('uuid', '=', uuid).execute();
   }
 
-  /** The fixed addresses of each live server (of a project), from the network info cache: for the ip filters. */
-  async addressesOf(projectId?: string): Promise<{ uuid: string; addresses: string[] }[]> {
+  /** The network info cache of each live server (of a project) that has one: for the ip filters. */
+  async networkInfos(projectId?: string): Promise<{ uuid: string; network_info: string | null }[]> {
     let q = this.db.selectFrom('instances').select(['uuid', 'network_info']).where('deleted', '=', 0).where('network_info', 'is not', null);
     if (projectId !== undefined) q = q.where('project_id', '=', projectId);
-    return (await q.execute()).map((r) => ({
-      uuid: r.uuid,
-      addresses: fixedAddresses(r.network_info),
-    }));
+    return q.execute();
   }
 
   async listByHost(host: string): Promise<InstanceRow[]> {
@@ -558,14 +555,4 @@ export class ServerStore {
 /** Bound parameters per IN list: far below every backend's limit. */
 function* chunks<T>(items: T[], size = 500): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
-/** The fixed addresses in a network info cache (JSON of `{ fixedIps: { ipAddress }[] }[]`); none when unreadable. */
-function fixedAddresses(networkInfo: string | null): string[] {
-  try {
-    const nics = JSON.parse(networkInfo ?? '[]') as { fixedIps?: { ipAddress: string }[] }[];
-    return nics.flatMap((n) => (n.fixedIps ?? []).map((f) => f.ipAddress));
-  } catch {
-    return [];
-  }
 }

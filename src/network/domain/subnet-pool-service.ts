@@ -211,7 +211,8 @@ function parsePrefixes(raw: string[] | undefined): Cidr[] {
 }
 
 function checkLengths(b: SubnetPoolBody): void {
-  const { min, max } = { min: 0, max: b.ip_version === 4 ? 32 : 128 };
+  const min = 0;
+  const max = b.ip_version === 4 ? 32 : 128;
   for (const [k, v] of [
     ['min_prefixlen', b.min_prefixlen],
     ['max_prefixlen', b.max_prefixlen],
