@@ -20,6 +20,8 @@ describe('conductor', () => {
       const r = await h.call('POST', '/servers', { body: body() });
       const s = await h.waitFor(r.body.server.id, (x) => x.status === 'ERROR');
       assert.match(s.fault.message, /No valid host was found/);
+      // Why the host failed is kept for the admin's fault details (Nova's "Last exception").
+      assert.match(s.fault.details, /Exceeded max scheduling attempts .*Last exception: boom/);
       const builds = h.agent.received.filter((m) => m.method === 'build_and_run_instance' && m.args.instance.uuid === r.body.server.id);
       // One host: the retry excludes it, so the second try finds no host.
       assert.equal(builds.length, 1);

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,8 +184,19 @@ export class KumoProcess {
     return result;
   }
 
+  /** What kumo printed, and the warnings and errors of its log (the log says why a build failed). */
   diagnostics(): string {
-    return `kumo stdout:\n${this.stdout.join('')}\nkumo stderr:\n${this.stderr.join('')}`;
+    let log: string;
+    try {
+      const lines = readFileSync(join(this.dataDir, 'kumo.log'), 'utf8').split('\n');
+      log = lines
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .slice(-30)
+        .join('\n');
+    } catch {
+      log = '(no kumo.log)';
+    }
+    return `kumo stdout:\n${this.stdout.join('')}\nkumo stderr:\n${this.stderr.join('')}\nkumo.log warnings and errors:\n${log}`;
   }
 }
 

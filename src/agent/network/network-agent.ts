@@ -114,12 +114,25 @@ export class NetworkAgent {
   /** Before a guest starts: its taps exist on their bridges (the state is pulled now, then checked). */
   async plug(networks: NetworkSpec[]): Promise<void> {
     if (networks.length === 0) return;
-    await this.sync();
-    if (!this.#o.dataplane) return;
-    for (const n of networks) {
-      const tap = String(n.vifDetails.tap ?? '');
-      if (!(await this.#links.get(tap))) throw new Error(`port ${n.portId} is not bound to host ${this.#o.host}: no tap ${tap}`);
+    // A failure elsewhere on the host (another network's DHCP, a router) does not stop this guest: its taps and
+    // the firewall do. Two passes, as the first may have started before this guest's ports were bound here.
+    let last: unknown;
+    for (let pass = 0; pass < 2; pass++) {
+      last = await this.sync().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (last && !(last instanceof PartialSyncError && last.firewall)) continue;
+      if (!this.#o.dataplane) return;
+      const missing: string[] = [];
+      for (const n of networks) {
+        const tap = String(n.vifDetails.tap ?? '');
+        if (!(await this.#links.get(tap))) missing.push(`no tap ${tap} for port ${n.portId}`);
+      }
+      if (missing.length === 0) return;
+      last = new Error(`ports not plugged on host ${this.#o.host}: ${missing.join('; ')}`);
     }
+    throw last;
   }
 
   /** One convergence pass; calls during a pass make one more pass after it. */
@@ -130,17 +143,25 @@ export class NetworkAgent {
     }
     this.#running = (async () => {
       try {
+        // A pass asked for during a failed one still runs (it may carry what the caller waits for).
+        let error: unknown;
         do {
           this.#again = false;
           if (this.#closed) return;
-          const state = await this.#o.bus.call<HostState>(
-            { topic: NETWORK_TOPIC },
-            'host_state',
-            { host: this.#o.host },
-            { timeoutMs: 20_000 },
-          );
-          await this.#apply(state);
+          error = undefined;
+          try {
+            const state = await this.#o.bus.call<HostState>(
+              { topic: NETWORK_TOPIC },
+              'host_state',
+              { host: this.#o.host },
+              { timeoutMs: 20_000 },
+            );
+            await this.#apply(state);
+          } catch (e) {
+            error = e;
+          }
         } while (this.#again);
+        if (error) throw error;
       } finally {
         this.#running = undefined;
       }
@@ -162,16 +183,29 @@ export class NetworkAgent {
       if (state.ports.length > 0) await this.#portsUp(state.ports.map((p) => p.id));
       return;
     }
+    // One broken piece (a router, a DHCP server) must not keep the rest of the host, or a new guest, waiting:
+    // each is tried on its own; what failed is logged, retried next pass and reported at the end.
+    const failed: string[] = [];
+    let firewall = true;
+    const attempt = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+      try {
+        await fn();
+        return true;
+      } catch (e) {
+        failed.push(what);
+        this.#o.log.warn({ err: e }, `network agent: ${what} failed`);
+        return false;
+      }
+    };
     const wanted = new Set<string>();
-    for (const n of state.networks) await this.#network(n, wanted);
+    for (const n of state.networks) await attempt(`network ${n.id}`, () => this.#network(n, wanted));
     const bridgeOf = new Map(state.networks.map((n) => [n.id, n]));
     const up: string[] = [];
     for (const p of state.ports) {
       const n = bridgeOf.get(p.networkId);
       if (!n) continue;
-      await this.#links.ensureTap(p.tap, { master: n.bridge, mtu: n.mtu });
       wanted.add(p.tap);
-      up.push(p.id);
+      if (await attempt(`tap of port ${p.id}`, () => this.#links.ensureTap(p.tap, { master: n.bridge, mtu: n.mtu }))) up.push(p.id);
     }
     const firewalls: PortFirewall[] = state.ports.map((p) => ({
       tap: p.tap,
@@ -183,79 +217,67 @@ export class NetworkAgent {
     }));
     // iptables is touched only once there is something to filter, and then kept converged (also when emptied).
     if (firewalls.length > 0 || this.#firewalled) {
-      await applySecurityGroups(firewalls, this.#o.hostNetns ? { netns: this.#o.hostNetns } : {});
+      firewall = await attempt('security groups', () =>
+        applySecurityGroups(firewalls, this.#o.hostNetns ? { netns: this.#o.hostNetns } : {}),
+      );
       this.#firewalled = true;
     }
     const namespaces = new Set<string>();
-    const owners: { networkId: string; ip: string; instanceId: string; floatingIp?: string }[] = [];
+    const owners: MetadataOwner[] = [];
     for (const d of state.dhcp) {
       const ns = `${this.#o.netnsPrefix}dhcp-${short(d.networkId)}`;
       namespaces.add(ns);
-      await ensureNetns(ns);
-      const host = `td${short(d.networkId)}`;
-      wanted.add(host);
-      const n = bridgeOf.get(d.networkId);
-      await this.#links.ensureVeth(host, 'ns-dhcp', { peerNetns: ns, master: d.bridge, ...(n ? { mtu: n.mtu } : {}) });
-      const inner = new IpLinks({ netns: ns });
-      await inner.ensureMac('ns-dhcp', d.mac);
-      const v4 = d.addresses.filter((x) => !x.includes(':'));
-      for (const a of v4) await inner.ensureAddress('ns-dhcp', a);
-      const dir = join(this.#o.stateDir, 'dhcp', d.networkId);
-      // Metadata for guests on this network: the proxy answers on 169.254.169.254 here, guests route to it via option 121.
-      const metadataVia = this.#metadata && v4[0] ? v4[0].split('/')[0] : undefined;
-      if (metadataVia) {
-        await inner.ensureAddress('ns-dhcp', '169.254.169.254/32');
-        await ensureMetadataProxy({ netns: ns, dir, socket: this.#socket(), networkId: d.networkId });
-        for (const h of d.hosts)
-          if (h.instanceId) owners.push({ networkId: d.networkId, ip: h.ip, instanceId: h.instanceId, floatingIp: h.floatingIp });
-      }
-      await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir }).apply({
-        subnets: d.subnets.map((s) => ({
-          tag: `s${short(s.id).replaceAll('-', '')}`,
-          cidr: s.cidr,
-          gateway: s.gateway,
-          dnsServers: s.dnsServers.filter((x) => !x.includes(':')),
-          mtu: s.mtu,
-          ...(metadataVia ? { metadataVia } : {}),
-        })),
-        hosts: d.hosts.filter((h) => !h.ip.includes(':')).map(({ mac, ip, hostname }) => ({ mac, ip, hostname })),
-      });
+      wanted.add(`td${short(d.networkId)}`);
+      await attempt(`DHCP of network ${d.networkId}`, () => this.#dhcp(d, ns, bridgeOf.get(d.networkId), owners));
     }
     this.#metadata?.setOwners(owners);
     const routerSpecs = new Map<string, RouterSpec>();
     for (const r of state.routers) {
       const ns = `${this.#o.netnsPrefix}router-${short(r.id)}`;
       namespaces.add(ns);
-      const spec: RouterSpec = {
-        netns: ns,
-        interfaces: r.interfaces.map((i) => ({
-          iface: `qr-${short(i.portId)}`,
-          hostIface: `ri${short(i.portId)}`,
-          bridge: i.bridge,
-          cidr: i.cidr,
-          mtu: i.mtu,
-        })),
-        floatingIps: r.floatingIps,
-      };
-      if (r.gateway && r.gateway.nexthop) {
-        spec.gateway = {
-          iface: `qg-${short(r.gateway.portId)}`,
-          hostIface: `rg${short(r.gateway.portId)}`,
-          bridge: r.gateway.bridge,
-          cidr: r.gateway.cidr,
-          mtu: r.gateway.mtu,
-          nexthop: r.gateway.nexthop,
-          snat: r.gateway.snat,
-        };
-      }
+      const spec = routerSpecOf(r, ns);
       for (const leg of [...spec.interfaces, ...(spec.gateway ? [spec.gateway] : [])]) wanted.add(leg.hostIface);
-      await this.#routers.apply(spec, this.#routerSpecs.get(r.id));
-      routerSpecs.set(r.id, spec);
+      const previous = this.#routerSpecs.get(r.id);
+      // A router that failed keeps its last applied spec, so the next pass compares against what is really there.
+      if (await attempt(`router ${r.id}`, () => this.#routers.apply(spec, previous))) routerSpecs.set(r.id, spec);
+      else if (previous) routerSpecs.set(r.id, previous);
     }
     for (const [id, spec] of this.#routerSpecs) if (!routerSpecs.has(id)) await this.#routers.remove(spec).catch(() => undefined);
     this.#routerSpecs = routerSpecs;
-    await this.#removeStale(wanted, namespaces);
+    // Removing what is not wanted is only safe when the wanted set is whole.
+    if (failed.length === 0) await this.#removeStale(wanted, namespaces);
     if (up.length > 0) await this.#portsUp(up);
+    if (failed.length > 0) throw new PartialSyncError(failed, firewall);
+  }
+
+  /** A network's DHCP server: its namespace and leg on the bridge, the metadata proxy, dnsmasq's config. */
+  async #dhcp(d: HostState['dhcp'][number], ns: string, n: NetworkSegment | undefined, owners: MetadataOwner[]): Promise<void> {
+    await ensureNetns(ns);
+    await this.#links.ensureVeth(`td${short(d.networkId)}`, 'ns-dhcp', { peerNetns: ns, master: d.bridge, ...(n ? { mtu: n.mtu } : {}) });
+    const inner = new IpLinks({ netns: ns });
+    await inner.ensureMac('ns-dhcp', d.mac);
+    const v4 = d.addresses.filter((x) => !x.includes(':'));
+    for (const a of v4) await inner.ensureAddress('ns-dhcp', a);
+    const dir = join(this.#o.stateDir, 'dhcp', d.networkId);
+    // Metadata for guests on this network: the proxy answers on 169.254.169.254 here, guests route to it via option 121.
+    const metadataVia = this.#metadata && v4[0] ? v4[0].split('/')[0] : undefined;
+    if (metadataVia) {
+      await inner.ensureAddress('ns-dhcp', '169.254.169.254/32');
+      await ensureMetadataProxy({ netns: ns, dir, socket: this.#socket(), networkId: d.networkId });
+      for (const h of d.hosts)
+        if (h.instanceId) owners.push({ networkId: d.networkId, ip: h.ip, instanceId: h.instanceId, floatingIp: h.floatingIp });
+    }
+    await new Dnsmasq({ netns: ns, interface: 'ns-dhcp', dir }).apply({
+      subnets: d.subnets.map((s) => ({
+        tag: `s${short(s.id).replaceAll('-', '')}`,
+        cidr: s.cidr,
+        gateway: s.gateway,
+        dnsServers: s.dnsServers.filter((x) => !x.includes(':')),
+        mtu: s.mtu,
+        ...(metadataVia ? { metadataVia } : {}),
+      })),
+      hosts: d.hosts.filter((h) => !h.ip.includes(':')).map(({ mac, ip, hostname }) => ({ mac, ip, hostname })),
+    });
   }
 
   async #portsUp(up: string[]): Promise<void> {
@@ -334,4 +356,43 @@ export class NetworkAgent {
 
 async function dhcpDirs(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
+}
+
+type MetadataOwner = { networkId: string; ip: string; instanceId: string; floatingIp?: string };
+
+/** How the agent plumbs a router of the host state: its namespace, its legs (host side ri…/rg…), its floating IPs. */
+function routerSpecOf(r: HostState['routers'][number], ns: string): RouterSpec {
+  const spec: RouterSpec = {
+    netns: ns,
+    interfaces: r.interfaces.map((i) => ({
+      iface: `qr-${short(i.portId)}`,
+      hostIface: `ri${short(i.portId)}`,
+      bridge: i.bridge,
+      cidr: i.cidr,
+      mtu: i.mtu,
+    })),
+    floatingIps: r.floatingIps,
+  };
+  if (r.gateway && r.gateway.nexthop) {
+    spec.gateway = {
+      iface: `qg-${short(r.gateway.portId)}`,
+      hostIface: `rg${short(r.gateway.portId)}`,
+      bridge: r.gateway.bridge,
+      cidr: r.gateway.cidr,
+      mtu: r.gateway.mtu,
+      nexthop: r.gateway.nexthop,
+      snat: r.gateway.snat,
+    };
+  }
+  return spec;
+}
+
+/** A pass that converged all but some pieces (each was logged); `firewall` says whether the security groups were applied. */
+export class PartialSyncError extends Error {
+  constructor(
+    readonly failed: string[],
+    readonly firewall: boolean,
+  ) {
+    super(`network sync: ${failed.join(', ')} failed (see the warnings before this)`);
+  }
 }

@@ -141,7 +141,9 @@ export class Conductor {
       imageProperties: imageOf(row)?.properties ?? {},
     });
     if (!selection) {
-      const message = sched.attempts > 0 ? `${NO_VALID_HOST} Exceeded max scheduling attempts or no other host fits.` : NO_VALID_HOST;
+      const last = sched.lastError ? ` Last exception: ${sched.lastError}` : '';
+      const message =
+        sched.attempts > 0 ? `${NO_VALID_HOST} Exceeded max scheduling attempts or no other host fits.${last}` : NO_VALID_HOST;
       await this.fail(uuid, { code: 500, message: NO_VALID_HOST, details: message }, requestId, SCHEDULE_EVENT);
       return;
     }
@@ -210,7 +212,7 @@ export class Conductor {
       node: null,
       task_state: 'scheduling',
       status: statusOf('building', 'scheduling'),
-      scheduling: JSON.stringify({ ...sched, excludedHosts }),
+      scheduling: JSON.stringify({ ...sched, excludedHosts, lastError: req.reason }),
     });
     if (applied) await this.build(req.uuid, req.requestId);
   }

@@ -11,6 +11,8 @@ export interface SchedulingInfo {
   forcedHost?: string | null;
   excludedHosts: string[];
   attempts: number;
+  /** Why the last host failed the build (shown in the fault once no host is left). */
+  lastError?: string;
   /** Request id of the create (build events finish on it). */
   requestId: string;
   /** The NICs the create asked for, resolved (empty: none). */
