@@ -5,7 +5,7 @@
 //   for API services, e.g. qemu-img) may spawn processes.
 import path from 'node:path';
 
-const SERVICES = ['identity', 'image', 'compute', 'placement', 'network', 'volume', 'object', 'orchestration', 'agent'];
+const SERVICES = ['identity', 'image', 'compute', 'placement', 'network', 'volume', 'object', 'orchestration', 'dashboard', 'agent'];
 const LAYERS = ['api', 'domain', 'store'];
 
 /** { area: 'lib'|'cli'|<service>, layer?: 'api'|'domain'|'store'|... } of a file under src/. */

@@ -9,6 +9,7 @@ import { createImageServer, type ImageServer } from '../image/image-server.js';
 import { startComputeAgent } from '../agent/compute/compute-agent.js';
 import { createComputeServer } from '../compute/compute-server.js';
 import { createNetworkServer } from '../network/network-server.js';
+import { createDashboardServer, dashboardBuilt } from '../dashboard/dashboard-server.js';
 import { openBus } from '../lib/bus/index.js';
 import { ServiceSession } from '../lib/clients/service-session.js';
 import { createPlacementServer } from '../placement/placement-server.js';
@@ -20,6 +21,8 @@ export interface RunningCloud {
   endpoints: { service: string; url: string }[];
   /** The noVNC console proxy. */
   consoleUrl: string;
+  /** The dashboard ('' when it is off). */
+  dashboardUrl: string;
   openrc: string;
   cloudsYaml: string;
   adminPasswordGenerated: boolean;
@@ -143,6 +146,17 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
       if (s.port !== 0) await s.app.listen({ host: config.host, port: s.port });
       progress(`${s.name}: listening on ${config.host}:${ports[s.name]}`);
     }
+    let dashboardUrl = '';
+    if (config.dashboard.enabled) {
+      // Not in the catalog (Horizon is not an API): it reaches identity in-process and the rest through the catalog.
+      if (!dashboardBuilt()) progress('dashboard: not built (npm run build builds it); the APIs run without it');
+      else {
+        const dashboard = await createDashboardServer({ logger, identityUrl, region: config.region });
+        started.push({ name: 'dashboard', app: dashboard.app, port: config.dashboard.port, close: () => dashboard.close() });
+        await dashboard.app.listen({ host: config.host, port: config.dashboard.port });
+        dashboardUrl = `http://${urlHost(config.publicHost)}:${boundPort(dashboard.app)}`;
+      }
+    }
     if (config.agent.enabled) {
       progress(`agent: starting on host ${config.agent.host} with the ${config.agent.driver} driver`);
       const agent = await startComputeAgent(config, { logger, bus, session });
@@ -159,6 +173,7 @@ export async function startAllInOne(config: KumoConfig, logger: Logger, progress
     return {
       endpoints: endpoints.map((e) => ({ service: e.type, url: e.url })),
       consoleUrl: compute.consoleProxy.url,
+      dashboardUrl,
       openrc: files.openrc,
       cloudsYaml: files.cloudsYaml,
       adminPasswordGenerated: result.adminUserCreated && !config.identity.adminPassword,

@@ -23,6 +23,7 @@ export function configFrom(opts: Record<string, unknown>): KumoConfig {
   if (opts.placementPort !== undefined) flags['placement.port'] = opts.placementPort;
   if (opts.computePort !== undefined) flags['compute.port'] = opts.computePort;
   if (opts.networkPort !== undefined) flags['network.port'] = opts.networkPort;
+  if (opts.dashboardPort !== undefined) flags['dashboard.port'] = opts.dashboardPort;
   if (opts.consolePort !== undefined) flags['compute.console_proxy_port'] = opts.consolePort;
   if (opts.driver !== undefined) flags['agent.driver'] = opts.driver;
   if (opts.agent === false) flags['agent.enabled'] = false;

@@ -41,6 +41,7 @@ addConfigOptions(
     .option('--compute-port <port>', 'compute API port (default 8774)')
     .option('--network-port <port>', 'network API port (default 9696)')
     .option('--console-port <port>', 'noVNC console proxy port (default 6080)')
+    .option('--dashboard-port <port>', 'dashboard port (default 8000)')
     .option('--driver <driver>', 'compute driver of the agent: qemu (default) or fake')
     .option('--no-agent', 'run the API services only, no compute agent'),
 ).action(async (opts: Record<string, unknown>) => {
@@ -55,6 +56,7 @@ addConfigOptions(
   progress(`ready in ${Date.now() - started} ms (logs: ${logFile})`);
   for (const e of cloud.endpoints) progress(`  ${e.service.padEnd(10)} ${e.url}`);
   progress(`noVNC console proxy: ${cloud.consoleUrl}`);
+  if (cloud.dashboardUrl) progress(`dashboard: ${cloud.dashboardUrl}`);
   progress(`admin credentials: ${cloud.openrc} (source it) and ${cloud.cloudsYaml} (cloud "kumo")`);
   if (cloud.adminPasswordGenerated) progress('a new admin password was generated and written to those files');
   stopOnSignals(() => cloud.close(), progress, logger);
@@ -69,7 +71,8 @@ addConfigOptions(
     .option('--image-port <port>', 'image API port (default 9292)')
     .option('--placement-port <port>', 'placement API port (default 8778)')
     .option('--compute-port <port>', 'compute API port (default 8774)')
-    .option('--network-port <port>', 'network API port (default 9696)'),
+    .option('--network-port <port>', 'network API port (default 9696)')
+    .option('--dashboard-port <port>', 'dashboard port (default 8000)'),
 ).action(async (service: string, opts: Record<string, unknown>) => {
   const config = configFrom(opts);
   const progress = (msg: string): void => void process.stdout.write(`kumo: ${msg}\n`);

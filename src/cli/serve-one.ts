@@ -11,9 +11,10 @@ import { Metrics } from '../lib/http/metrics.js';
 import { RemoteTokenValidator } from '../lib/http/remote-token-validator.js';
 import type { Logger } from '../lib/log.js';
 import { createPlacementServer } from '../placement/placement-server.js';
+import { createDashboardServer } from '../dashboard/dashboard-server.js';
 
 /** The services `kumo serve` runs, each on its own. */
-export const SERVABLE = ['identity', 'image', 'placement', 'compute', 'network'] as const;
+export const SERVABLE = ['identity', 'image', 'placement', 'compute', 'network', 'dashboard'] as const;
 
 export interface ServedOne {
   app: FastifyInstance;
@@ -109,6 +110,12 @@ export async function serveOne(service: string, config: KumoConfig, logger: Logg
         await bus.close();
         throw e;
       }
+    }
+    case 'dashboard': {
+      const identityUrl = config.dashboard.identityUrl || config.serviceAuth.url;
+      if (!identityUrl) throw new ConfigError('dashboard.identity_url (or service_auth.url) is needed to sign users in');
+      const s = await createDashboardServer({ logger, identityUrl: () => identityUrl, region: config.region });
+      return { app: s.app, port: config.dashboard.port, path: '', databaseUrl: '(none)', close: () => s.close() };
     }
     default:
       throw new ConfigError(`unknown service '${service}': this build serves ${SERVABLE.join(', ')}`);

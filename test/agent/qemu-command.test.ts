@@ -111,3 +111,9 @@ test('argv: tap NICs, one virtio device per port with its MAC and MTU; no ports,
   assert.throws(() => tapNics([port(1, { vifDetails: { tap: 'tap1,script=/bin/sh' } })]), /no valid tap/);
   assert.throws(() => tapNics([port(1, { macAddress: 'fa:16:3e:00:00:01,x' })]), /invalid MAC/);
 });
+
+test('argv: vnc_listen = unix puts VNC on a socket (no TCP port is needed)', () => {
+  const argv = buildQemuArgv({ ...base, vncPort: 0, vncSocket: '/var/lib/kumo/instances/x/vnc.sock' });
+  assert.deepEqual(after(argv, '-vnc'), ['unix:/var/lib/kumo/instances/x/vnc.sock']);
+  assert.throws(() => buildQemuArgv({ ...base, vncPort: 0 }), /VNC port 0 out of range/);
+});

@@ -132,6 +132,7 @@ describe('compute scale-out: API nodes on MariaDB, agents on RabbitMQ', { skip: 
       KUMO_PLACEMENT_PORT: String(ports.placement),
       KUMO_COMPUTE_PORT: String(ports.compute),
       KUMO_COMPUTE_CONSOLE_PROXY_PORT: '0',
+      KUMO_DASHBOARD_PORT: '0',
       // One database for all four services, as the README's scale-out example has it.
       KUMO_DATABASE_URL: await mysql.create(),
       KUMO_BUS_URL: AMQP_URL,

@@ -26,7 +26,20 @@ function kumo(args: string[], env: Record<string, string> = {}): { code: number;
 function up(dataDir: string, port: number): Promise<{ child: ChildProcess; out: () => string; exited: Promise<number> }> {
   const child = spawn(
     process.execPath,
-    [KUMO, 'up', '--data-dir', dataDir, '--identity-port', String(port), '--image-port', '0', '--log-level', 'warn'],
+    [
+      KUMO,
+      'up',
+      '--data-dir',
+      dataDir,
+      '--identity-port',
+      String(port),
+      '--image-port',
+      '0',
+      '--dashboard-port',
+      '0',
+      '--log-level',
+      'warn',
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

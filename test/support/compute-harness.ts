@@ -74,6 +74,7 @@ export async function startCloudHarness(opts: StartCloudOptions = {}): Promise<C
       KUMO_COMPUTE_PORT: '0',
       KUMO_NETWORK_PORT: '0',
       KUMO_COMPUTE_CONSOLE_PROXY_PORT: '0',
+      KUMO_DASHBOARD_PORT: '0',
       KUMO_IDENTITY_ADMIN_PASSWORD: CLOUD_ADMIN_PASSWORD,
       // Cheap hashing: tests create many users.
       KUMO_IDENTITY_PASSWORD_HASH_MEMORY_KIB: '1024',

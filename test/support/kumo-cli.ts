@@ -107,6 +107,24 @@ export function ensureBuilt(): void {
   assert.ok(existsSync(main), `dist/cli/main.js missing after build:\n${r.stdout}${r.stderr}`);
 }
 
+/** Builds the dashboard (dashboard/dist) when it is missing or older than its sources. */
+export function ensureDashboardBuilt(): void {
+  const index = join(ROOT, 'dashboard', 'dist', 'index.html');
+  const newest = Math.max(
+    ...readdirSync(join(ROOT, 'dashboard', 'src'), { recursive: true }).map(
+      (f) => statSync(join(ROOT, 'dashboard', 'src', String(f))).mtimeMs,
+    ),
+  );
+  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const r = spawnSync(process.execPath, [vite, 'build', 'dashboard', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, `vite build dashboard failed:\n${r.stdout}${r.stderr}`);
+}
+
 /** `kumo up` as a child process; resolves once it prints "ready in". */
 export class KumoProcess {
   readonly stderr: string[] = [];
@@ -137,7 +155,7 @@ export class KumoProcess {
         '--identity-port',
         String(this.port),
         // Services a test does not name get ports the kernel picks; the agent is fake unless asked.
-        ...['--placement-port', '0', '--compute-port', '0', '--network-port', '0', '--console-port', '0'],
+        ...['--placement-port', '0', '--compute-port', '0', '--network-port', '0', '--console-port', '0', '--dashboard-port', '0'],
         ...(this.extraArgs.includes('--driver') ? [] : ['--driver', 'fake']),
         ...this.extraArgs,
       ],
@@ -185,6 +203,11 @@ export class KumoProcess {
   }
 
   /** What kumo printed, and the warnings and errors of its log (the log says why a build failed). */
+  /** The first group of `re` in what kumo printed (e.g. the dashboard's URL). */
+  printed(re: RegExp): string | undefined {
+    return re.exec(this.stdout.join(''))?.[1];
+  }
+
   diagnostics(): string {
     let log: string;
     try {

@@ -28,12 +28,12 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(viewport = { width: 800, height: 480 }): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'kumo-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 800, height: 480 },
+    viewport,
     args: FLAGS,
   });
   return {

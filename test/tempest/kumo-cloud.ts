@@ -38,6 +38,7 @@ const FREE_PORTS: Record<string, string> = {
   KUMO_COMPUTE_PORT: '0',
   KUMO_NETWORK_PORT: '0',
   KUMO_COMPUTE_CONSOLE_PROXY_PORT: '0',
+  KUMO_DASHBOARD_PORT: '0',
 };
 
 /** `kumo:   image      http://...` lines, printed once the cloud is ready. */

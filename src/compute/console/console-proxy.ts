@@ -191,7 +191,8 @@ export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<Cons
   }
 
   function relay(ws: WebSocket, info: ConsoleConnectInfo, remote: string | undefined): void {
-    const tcp = connect({ host: info.host, port: info.port });
+    // A path: the guest's VNC unix socket on this host (vnc_listen = unix, e.g. an agent inside a namespace).
+    const tcp = info.host.startsWith('/') ? connect({ path: info.host }) : connect({ host: info.host, port: info.port });
     const session = { ws, tcp };
     sessions.add(session);
     log.info({ instance: info.instanceUuid, remote }, 'console connection opened');

@@ -174,8 +174,8 @@ export class ConsoleService {
       reply.host.length > 0 &&
       reply.host.length <= 255 &&
       Number.isInteger(reply.port) &&
-      reply.port > 0 &&
-      reply.port < 65536;
+      // A unix socket (an absolute path, port 0: vnc_listen = unix) or a TCP port.
+      (reply.host.startsWith('/') ? reply.port === 0 : reply.port > 0 && reply.port < 65536);
     if (!valid) throw internalError(`Compute host ${host} returned no usable VNC endpoint for ${target.uuid}.`);
     return { host: reply.host, port: reply.port };
   }

@@ -19,8 +19,15 @@ export interface KumoConfig {
   placement: PlacementConfig;
   compute: ComputeConfig;
   network: NetworkConfig;
+  dashboard: DashboardConfig;
   agent: AgentConfig;
   serviceAuth: ServiceAuthConfig;
+}
+
+export interface DashboardConfig {
+  port: number;
+  enabled: boolean;
+  identityUrl: string;
 }
 
 export interface PlacementConfig {
@@ -277,6 +284,7 @@ export function loadConfig(sources: ConfigSources = {}): KumoConfig {
     placement,
     compute,
     network,
+    dashboard: section<DashboardConfig>(v, 'dashboard'),
     agent,
     serviceAuth: section<ServiceAuthConfig>(v, 'service_auth'),
   };

@@ -309,6 +309,14 @@ export const OPTIONS: readonly OptionDef[] = [
     max: 65535,
     doc: 'Port of the noVNC console proxy (Nova `novncproxy`; 0 picks a free port).',
   },
+  { key: 'dashboard.port', type: 'int', default: 8000, min: 0, max: 65535, doc: 'Dashboard (web UI) port (0 picks a free port).' },
+  { key: 'dashboard.enabled', type: 'bool', default: true, doc: '`kumo up` serves the dashboard.' },
+  {
+    key: 'dashboard.identity_url',
+    type: 'string',
+    default: '',
+    doc: 'Identity v3 URL the dashboard signs users in at (`kumo serve dashboard`; `kumo up` uses its own identity service).',
+  },
   { key: 'network.port', type: 'int', default: 9696, min: 0, max: 65535, doc: 'Network API port (0 picks a free port).' },
   { key: 'network.database_url', type: 'string', default: '', doc: 'Database of the network service; overrides `database_url`.' },
   { key: 'network.policy_file', type: 'string', default: '', doc: 'YAML/JSON policy overrides (oslo.policy syntax) for network rules.' },
@@ -448,7 +456,7 @@ export const OPTIONS: readonly OptionDef[] = [
     key: 'agent.vnc_listen',
     type: 'string',
     default: '127.0.0.1',
-    doc: 'Address QEMU VNC servers listen on; the console proxy connects to it.',
+    doc: 'Address QEMU VNC servers listen on; the console proxy connects to it. `unix`: a socket in the instance directory instead (the proxy must run on the same host; it reaches guests of an agent inside a network namespace).',
   },
   {
     key: 'service_auth.url',

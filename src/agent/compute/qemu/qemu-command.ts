@@ -15,6 +15,8 @@ export interface QemuGuestConfig {
   qmpSocket: string;
   vncListen: string;
   vncPort: number;
+  /** VNC on this unix socket instead of TCP (vnc_listen = unix). */
+  vncSocket?: string;
   accel: 'kvm' | 'tcg';
   machine?: 'q35' | 'pc';
   /** `virtio` (default) or `ide`/`scsi` etc. from the image's hw_disk_bus. */
@@ -50,7 +52,7 @@ export function qemuEscape(value: string): string {
 export const VNC_LAST_PORT = 6899;
 
 export function buildQemuArgv(c: QemuGuestConfig, nics: NicArgsBuilder = noNics): string[] {
-  if (c.vncPort < 5900 || c.vncPort > 65535) throw new Error(`VNC port ${c.vncPort} out of range`);
+  if (!c.vncSocket && (c.vncPort < 5900 || c.vncPort > 65535)) throw new Error(`VNC port ${c.vncPort} out of range`);
   const bus = c.diskBus && ['virtio', 'ide', 'scsi', 'sata'].includes(c.diskBus) ? c.diskBus : 'virtio';
   const drive =
     bus === 'virtio' || bus === 'ide'
@@ -77,7 +79,7 @@ export function buildQemuArgv(c: QemuGuestConfig, nics: NicArgsBuilder = noNics)
     'std',
     '-vnc',
     // `to=` lets QEMU itself take the next free display when another process won the race for this one.
-    `${c.vncListen}:${c.vncPort - 5900},to=${VNC_LAST_PORT - 5900}`,
+    c.vncSocket ? `unix:${qemuEscape(c.vncSocket)}` : `${c.vncListen}:${c.vncPort - 5900},to=${VNC_LAST_PORT - 5900}`,
     '-chardev',
     `file,id=console0,path=${qemuEscape(c.consoleLog)},append=on`,
     '-serial',

@@ -282,7 +282,13 @@ export class QemuDriver implements ComputeDriver {
   async vncConsole(uuid: string): Promise<{ host: string; port: number }> {
     const meta = await this.#meta(uuid);
     if (!(await this.#alive(uuid))) throw new Error(`Instance ${uuid} is not running.`);
+    // A socket path is what the console proxy connects to when it starts with '/'.
+    if (this.#c.vncListen === 'unix') return { host: this.#vncSocketPath(uuid), port: 0 };
     return { host: this.#c.vncListen, port: meta.vncPort };
+  }
+
+  #vncSocketPath(uuid: string): string {
+    return join(this.#dir(uuid), 'vnc.sock');
   }
 
   onUnexpectedStop(listener: (uuid: string) => void): void {
@@ -416,7 +422,8 @@ export class QemuDriver implements ComputeDriver {
   async #start(meta: GuestMeta, instance: InstanceSpec): Promise<void> {
     const dir = this.#dir(meta.uuid);
     await this.#cleanRuntime(meta.uuid);
-    meta.vncPort = await this.#freeVncPort(meta.uuid, meta.vncPort);
+    const vncSocket = this.#c.vncListen === 'unix' ? this.#vncSocketPath(meta.uuid) : undefined;
+    if (!vncSocket) meta.vncPort = await this.#freeVncPort(meta.uuid, meta.vncPort);
     const sercon = join(dir, 'sercon-port');
     await writeFile(sercon, Buffer.from([0xf8, 0x03]));
     await this.#writeMeta(meta);
@@ -431,6 +438,7 @@ export class QemuDriver implements ComputeDriver {
         qmpSocket: this.#qmpPath(meta.uuid),
         vncListen: this.#c.vncListen,
         vncPort: meta.vncPort,
+        ...(vncSocket ? { vncSocket } : {}),
         accel: this.#accel,
         diskBus: meta.diskBus,
         networks: instance.networks,
@@ -493,6 +501,7 @@ export class QemuDriver implements ComputeDriver {
   async #cleanRuntime(uuid: string): Promise<void> {
     await unlink(join(this.#dir(uuid), 'qemu.pid')).catch(() => undefined);
     await unlink(this.#qmpPath(uuid)).catch(() => undefined);
+    await unlink(this.#vncSocketPath(uuid)).catch(() => undefined);
   }
 
   async #qmp(uuid: string, command: string): Promise<void> {
