@@ -36,7 +36,7 @@ export function dashboardBuilt(assetsDir = defaultAssetsDir()): boolean {
   return existsSync(join(assetsDir, 'index.html'));
 }
 
-const SERVICE = /^\/api\/([a-z-]+)(\/.*)?$/s;
+const SERVICE = /^\/api\/([a-z0-9-]+)(\/.*)?$/s;
 
 export async function createDashboardServer(opts: DashboardServerOptions): Promise<DashboardServer> {
   const root = opts.assetsDir ?? defaultAssetsDir();
