@@ -78,7 +78,7 @@ function SignedIn({ session }: { session: Session }) {
   }
   return (
     <Layout session={session} services={catalog.data ?? new Set()} path={path}>
-      <div key={session.token}>{content}</div>
+      <div key={session.project.id}>{content}</div>
     </Layout>
   );
 }

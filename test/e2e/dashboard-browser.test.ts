@@ -162,6 +162,21 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await shot('networks');
   });
 
+  it("shows the API's error next to the form that caused it, and leaves nothing half made", async () => {
+    await page.getByRole('button', { name: 'Create Network' }).click();
+    const form = page.getByRole('form', { name: 'Create network' });
+    await form.getByLabel('Network name').fill('bad-net');
+    await form.getByLabel('Network address (CIDR)').fill('10.0.6.0/33');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const alert = form.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /10\.0\.6\.0\/33/);
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await page.reload();
+    await waitRow('demo-net', /demo-net/);
+    assert.equal(await page.locator('tbody tr', { hasText: 'bad-net' }).count(), 0);
+  });
+
   it('imports a key pair', async () => {
     const key = join(tmp, 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
@@ -207,7 +222,11 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
       .locator('iframe[title="Instance console"]')
       .waitFor({ timeout: 20_000 })
       .catch(async () => assert.fail(`no console frame: ${await page.locator('main').innerText()}`));
-    const frame = page.frames().find((f) => f.url().includes('vnc_lite.html'));
+    let frame = page.frames().find((f) => f.url().includes('vnc_lite.html'));
+    for (let i = 0; i < 40 && !frame; i++) {
+      await page.waitForTimeout(250);
+      frame = page.frames().find((f) => f.url().includes('vnc_lite.html'));
+    }
     assert.ok(frame, 'no console frame');
     await frame.waitForSelector('body[data-state="connected"]', { timeout: 60_000 });
     // A string: this file is compiled without the DOM library.
@@ -260,6 +279,57 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await waitRow('newuser', /member@newproj/);
     await shot('users');
     await signOut();
+  });
+
+  it('signs in with the keyboard alone, and renews the session with the password before it ends', async () => {
+    await page.goto(url);
+    await page.getByLabel('User name').focus();
+    await page.keyboard.type('demo');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(DEMO_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    const session = (): Promise<{ token: string; expiresAt: string }> =>
+      page.evaluate(`JSON.parse(sessionStorage.getItem('kumo.session'))`);
+    const before = await session();
+    // Two minutes left (as if the session were old): the banner asks for the password.
+    await page.evaluate(`(() => {
+      const s = JSON.parse(sessionStorage.getItem('kumo.session'));
+      s.expiresAt = new Date(Date.now() + 120000).toISOString();
+      sessionStorage.setItem('kumo.session', JSON.stringify(s));
+    })()`);
+    await page.reload();
+    const banner = page.getByRole('form', { name: 'Renew session' });
+    assert.match(await banner.innerText(), /ends in 2 min/);
+    await banner.getByLabel('Password to renew the session').fill(DEMO_PASSWORD);
+    await banner.getByRole('button', { name: 'Stay signed in' }).click();
+    await banner.waitFor({ state: 'detached' });
+    const after = await session();
+    assert.notEqual(after.token, before.token);
+    assert.ok(Date.parse(after.expiresAt) > Date.now() + 30 * 60_000, after.expiresAt);
+    // The old token was revoked; the new one works.
+    const status = (t: string): Promise<number> =>
+      page.evaluate<number>(`fetch('/api/compute/servers', { headers: { 'X-Auth-Token': ${JSON.stringify(t)} } }).then((r) => r.status)`);
+    assert.equal(await status(before.token), 401);
+    assert.equal(await status(after.token), 200);
+    await signOut();
+  });
+
+  it('works on a narrow screen: the navigation folds behind a menu button', async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    try {
+      await signIn('demo', DEMO_PASSWORD);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      assert.equal(await nav.isVisible(), false);
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await nav.getByRole('link', { name: 'Networks', exact: true }).click();
+      await page.getByRole('heading', { name: 'Networks', exact: true }).waitFor();
+      assert.equal(await nav.isVisible(), false);
+      await shot('narrow');
+      await signOut();
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   it('a member sees no admin pages and is refused them, in the UI and by the API', async () => {

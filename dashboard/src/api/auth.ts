@@ -50,6 +50,27 @@ export async function signIn(domain: string, username: string, password: string)
   setSession(sessionOf(un.id, await scoped(un.id, project.id), projects));
 }
 
+/**
+ * Token renewal: Keystone keeps a token's expiry through rescoping, so a longer session needs the password
+ * again. A new unscoped token, then the current project's, replace the old ones (which are revoked).
+ */
+export async function renewSession(password: string): Promise<void> {
+  const s = currentSession();
+  if (!s) return;
+  const un = await issue({ identity: { methods: ['password'], password: { user: { id: s.user.id, password } } } });
+  const old = [s.token, s.unscopedToken];
+  setSession(sessionOf(un.id, await scoped(un.id, s.project.id), s.projects));
+  for (const t of old) await revoke(t);
+}
+
+async function revoke(t: string): Promise<void> {
+  await call('identity', '/v3/auth/tokens', {
+    method: 'DELETE',
+    headers: { 'X-Auth-Token': t, 'X-Subject-Token': t },
+    anonymous: true,
+  }).catch(() => undefined);
+}
+
 export async function switchProject(projectId: string): Promise<void> {
   const s = currentSession();
   if (!s) return;

@@ -4,6 +4,7 @@ import { signOut, switchProject } from '../api/auth';
 import { isAdmin, type Session } from '../api/session-store';
 import { NAV } from '../nav';
 import { Link, navigate } from '../router';
+import { SessionBanner } from './session-banner';
 import { ErrorNote } from './ui';
 
 export function Layout({
@@ -70,6 +71,7 @@ export function Layout({
         ))}
       </nav>
       <main>
+        <SessionBanner session={session} />
         <ErrorNote error={error} />
         {children}
       </main>
