@@ -32,6 +32,8 @@ export interface StartOptions {
   port?: number;
   /** Image API port (default 0: the kernel picks one). */
   imagePort?: number;
+  /** Dashboard port (default 0: the kernel picks one). */
+  dashboardPort?: number;
   /** Compute agent driver (default fake). */
   driver?: 'fake' | 'qemu';
   /** Extra environment for the server. */
@@ -137,7 +139,7 @@ export async function startKumo(opts: StartOptions): Promise<KumoProcess> {
       '--console-port',
       '0',
       '--dashboard-port',
-      '0',
+      String(opts.dashboardPort ?? 0),
       '--driver',
       opts.driver ?? 'fake',
     ],
