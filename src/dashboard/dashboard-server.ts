@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../lib/log.js';
 import { ApiProxy } from './api-proxy.js';
 
@@ -40,7 +40,10 @@ const SERVICE = /^\/api\/([a-z0-9-]+)(\/.*)?$/s;
 
 export async function createDashboardServer(opts: DashboardServerOptions): Promise<DashboardServer> {
   const root = opts.assetsDir ?? defaultAssetsDir();
-  const app = Fastify({ loggerInstance: opts.logger.child({ service: 'dashboard' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ service: 'dashboard' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const proxy = new ApiProxy({ identityUrl: opts.identityUrl, region: opts.region });
 
   // The proxy streams bodies (image uploads): in its scope fastify neither parses nor buffers them.

@@ -109,6 +109,8 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
       KUMO_AGENT_VNC_LISTEN: 'unix',
     });
     await kumo.start();
+    // The dashboard's line follows the ready line.
+    for (let i = 0; i < 50 && !kumo.printed(/dashboard: (http:\S+)/); i++) await new Promise((r) => setTimeout(r, 100));
     url = kumo.printed(/dashboard: (http:\S+)/) ?? '';
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, kumo.diagnostics());
     admin = { ...baseEnv(home), ...parseOpenrc(await readFile(join(dataDir, 'admin-openrc'), 'utf8')) };
@@ -177,6 +179,26 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     assert.equal(await page.locator('tbody tr', { hasText: 'bad-net' }).count(), 0);
   });
 
+  it('creates a router and connects the subnet to it', async () => {
+    await open('Routers');
+    const form = page.getByRole('form', { name: 'Create router' });
+    await form.getByLabel('Router name').fill('demo-router');
+    await form.getByRole('button', { name: 'Create Router' }).click();
+    await waitRow('demo-router', /ACTIVE/);
+    const row = page.locator('tbody tr', { hasText: 'demo-router' });
+    await row.getByLabel('Subnet for demo-router').selectOption({ label: 'demo-subnet 10.0.5.0/24' });
+    await row.getByRole('button', { name: 'Add Interface' }).click();
+    const end = Date.now() + 20_000;
+    let ports: { fixed_ips: { ip_address: string }[] }[] = [];
+    while (ports.length === 0 && Date.now() < end) {
+      ports = await page.evaluate(`fetch('/api/network/v2.0/ports?device_owner=network:router_interface', {
+        headers: { 'X-Auth-Token': JSON.parse(sessionStorage.getItem('kumo.session')).token },
+      }).then((r) => r.json()).then((b) => b.ports)`);
+      if (ports.length === 0) await page.waitForTimeout(500);
+    }
+    assert.equal(ports[0]?.fixed_ips[0]?.ip_address, '10.0.5.1');
+  });
+
   it('imports a key pair', async () => {
     const key = join(tmp, 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
@@ -203,6 +225,14 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await waitRow('web1', /ACTIVE/, 300_000);
     assert.match(await waitRow('web1', /10\.0\.5\.\d+/), /demo-net: 10\.0\.5\.\d+/);
     await shot('instances');
+    await open('Overview');
+    await page.locator('.quota').first().waitFor();
+    assert.match(await page.locator('.quotas').innerText(), /Instances\s*1 of 10/);
+    await shot('overview');
+    await open('Topology', 'Network Topology');
+    await page.getByText('▣ web1').waitFor();
+    await shot('topology');
+    await open('Instances');
   });
 
   it('shows the console log and the VNC console of the instance', async () => {
@@ -254,11 +284,6 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     const end = Date.now() + 120_000;
     while ((await page.locator('tbody tr', { hasText: 'web1' }).count()) > 0 && Date.now() < end) await page.waitForTimeout(1000);
     assert.equal(await page.locator('tbody tr', { hasText: 'web1' }).count(), 0, 'web1 is still listed');
-    await open('Overview');
-    await page.locator('.quota').first().waitFor();
-    await shot('overview');
-    await open('Topology', 'Network Topology');
-    await shot('topology');
     await signOut();
   });
 

@@ -1,13 +1,16 @@
 /** Routers, floating IPs and security groups: lists with their everyday actions. */
 import { useState } from 'react';
 import { call } from '../api/client';
-import { listFloatingIps, listNetworks, listRouters, listSecurityGroups } from '../api/resources';
+import { listFloatingIps, listNetworks, listRouters, listSecurityGroups, listSubnets, type Router, type Subnet } from '../api/resources';
 import { currentSession } from '../api/session-store';
 import { ErrorNote, PageHeader, Status, Table } from '../components/ui';
 import { useAction, useLoad } from '../hooks';
 
 export function RoutersPage() {
-  const data = useLoad(async () => ({ routers: await listRouters(), networks: await listNetworks() }), []);
+  const data = useLoad(async () => {
+    const [routers, networks, subnets] = await Promise.all([listRouters(), listNetworks(), listSubnets()]);
+    return { routers, networks, subnets };
+  }, []);
   const act = useAction();
   const [name, setName] = useState('');
   const external = data.data?.networks.filter((n) => n['router:external']) ?? [];
@@ -51,16 +54,48 @@ export function RoutersPage() {
           {
             title: 'Actions',
             cell: (r) => (
-              <button
-                className="danger"
-                onClick={() => void act.run(() => call('network', `/v2.0/routers/${r.id}`, { method: 'DELETE' })).then(data.reload)}
-              >
-                Delete
-              </button>
+              <span className="row-actions">
+                <AddInterface router={r} subnets={data.data?.subnets ?? []} onDone={data.reload} />
+                <button
+                  className="danger"
+                  onClick={() => void act.run(() => call('network', `/v2.0/routers/${r.id}`, { method: 'DELETE' })).then(data.reload)}
+                >
+                  Delete
+                </button>
+              </span>
             ),
           },
         ]}
       />
+    </>
+  );
+}
+
+/** Connects a subnet to the router (PUT /routers/{id}/add_router_interface). */
+function AddInterface({ router, subnets, onDone }: { router: Router; subnets: Subnet[]; onDone: () => void }) {
+  const [subnet, setSubnet] = useState('');
+  const act = useAction();
+  return (
+    <>
+      <select aria-label={`Subnet for ${router.name || router.id}`} value={subnet} onChange={(e) => setSubnet(e.target.value)}>
+        <option value="">Subnet…</option>
+        {subnets.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name || s.id.slice(0, 8)} {s.cidr}
+          </option>
+        ))}
+      </select>
+      <button
+        disabled={!subnet || act.busy}
+        onClick={() =>
+          void act
+            .run(() => call('network', `/v2.0/routers/${router.id}/add_router_interface`, { method: 'PUT', body: { subnet_id: subnet } }))
+            .then(onDone)
+        }
+      >
+        Add Interface
+      </button>
+      <ErrorNote error={act.error} />
     </>
   );
 }
