@@ -211,6 +211,17 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await waitRow('mykey', /SHA256:|[0-9a-f]{2}:[0-9a-f]{2}/);
   });
 
+  it('creates a key pair: the private key is downloaded once', async () => {
+    await page.getByRole('button', { name: 'Create Key Pair' }).click();
+    const form = page.getByRole('form', { name: 'Create key pair' });
+    await form.getByLabel('Key pair name').fill('generated');
+    const download = page.waitForEvent('download');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const file = await (await download).path();
+    assert.match(await readFile(file, 'utf8'), /^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    await waitRow('generated', /generated/);
+  });
+
   it('launches an instance on the network and sees it become Active', async () => {
     await open('Instances');
     await page.getByRole('button', { name: 'Launch Instance' }).click();
@@ -276,6 +287,15 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     }
     assert.ok(n >= 2, `the console canvas stayed uniform (${n} colour)`);
     await shot('console');
+  });
+
+  it('stops and starts the instance from its row', async () => {
+    await open('Instances');
+    const row = page.locator('tbody tr', { hasText: 'web1' });
+    await row.getByRole('button', { name: 'Stop' }).click();
+    await waitRow('web1', /SHUTOFF/, 120_000);
+    await row.getByRole('button', { name: 'Start' }).click();
+    await waitRow('web1', /ACTIVE\s*(\t|\n)/, 120_000);
   });
 
   it('deletes the instance', async () => {
@@ -355,6 +375,21 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
+  });
+
+  it('switches between the projects the user has a role on', async () => {
+    await ok(['role', 'add', '--project', 'newproj', '--user', 'demo', 'member'], admin);
+    await signIn('demo', DEMO_PASSWORD);
+    const picker = page.getByLabel('Project');
+    assert.deepEqual(await picker.locator('option').allInnerTexts(), ['demo', 'newproj']);
+    await picker.selectOption({ label: 'newproj' });
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    await open('Networks');
+    assert.equal(await page.locator('tbody tr', { hasText: 'demo-net' }).count(), 0, 'another project’s network is shown');
+    await page.getByLabel('Project').selectOption({ label: 'demo' });
+    await open('Networks');
+    await waitRow('demo-net', /demo-net/);
+    await signOut();
   });
 
   it('a member sees no admin pages and is refused them, in the UI and by the API', async () => {
