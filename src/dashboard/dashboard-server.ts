@@ -85,6 +85,11 @@ export async function createDashboardServer(opts: DashboardServerOptions): Promi
     reply
       .header('Cache-Control', 'no-cache')
       .header('X-Frame-Options', 'DENY')
+      // Only the app's own scripts; API calls to its own origin; frames are the VNC consoles of the console proxy.
+      .header(
+        'Content-Security-Policy',
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-src http: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      )
       .header('Referrer-Policy', 'no-referrer')
       .sendFile('index.html');
   app.get('/', shell);

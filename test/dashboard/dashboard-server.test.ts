@@ -55,6 +55,7 @@ describe('dashboard server', () => {
     assert.equal(root.status, 200);
     assert.equal(root.headers.get('cache-control'), 'no-cache');
     assert.equal(root.headers.get('x-frame-options'), 'DENY');
+    assert.match(root.headers.get('content-security-policy') ?? '', /script-src 'self';/);
     assert.match(await root.text(), /<div id="root">/);
     const page = await fetch(`${url}/project/instances/1234`);
     assert.equal(page.status, 200);

@@ -122,6 +122,10 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     browser = await launchBrowser({ width: 1280, height: 800 });
     page = await browser.context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The page's Content-Security-Policy must not block anything the app does.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+    });
     page.on('dialog', (d) => void d.accept());
   });
 
