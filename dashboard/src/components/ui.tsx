@@ -114,3 +114,17 @@ export function QuotaBar({ name, used, limit }: { name: string; used: number; li
     </figure>
   );
 }
+
+/** A form's Cancel and submit buttons. */
+export function FormActions({ onCancel, disabled, children }: { onCancel: () => void; disabled: boolean; children: ReactNode }) {
+  return (
+    <div className="form-actions">
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="primary" disabled={disabled}>
+        {children}
+      </button>
+    </div>
+  );
+}

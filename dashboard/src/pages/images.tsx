@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { call, upload } from '../api/client';
 import { listImages, type Image } from '../api/resources';
 import { currentSession } from '../api/session-store';
-import { ErrorNote, Field, PageHeader, Progress, Status, Table } from '../components/ui';
+import { ErrorNote, Field, FormActions, PageHeader, Progress, Status, Table } from '../components/ui';
 import { useAction, useLoad } from '../hooks';
 
 const FORMATS = ['qcow2', 'raw', 'iso', 'vmdk', 'vdi', 'vhd', 'ami', 'aki', 'ari'];
@@ -126,14 +126,9 @@ function UploadForm({ onClose, onDone }: { onClose: () => void; onDone: () => vo
       </div>
       {progress !== undefined ? <Progress fraction={progress} label="Upload" /> : null}
       <ErrorNote error={act.error} />
-      <div className="form-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={act.busy}>
-          {act.busy ? 'Uploading…' : 'Create Image'}
-        </button>
-      </div>
+      <FormActions onCancel={onClose} disabled={act.busy}>
+        {act.busy ? 'Uploading…' : 'Create Image'}
+      </FormActions>
     </form>
   );
 }

@@ -13,7 +13,7 @@ import {
   type Server,
 } from '../api/resources';
 import { currentSession } from '../api/session-store';
-import { ErrorNote, Field, PageHeader, Status, Table } from '../components/ui';
+import { ErrorNote, Field, FormActions, PageHeader, Status, Table } from '../components/ui';
 import { useAction, useLoad } from '../hooks';
 import { Link } from '../router';
 
@@ -190,14 +190,9 @@ function LaunchForm({ onClose, onLaunched }: { onClose: () => void; onLaunched: 
         ))}
       </fieldset>
       <ErrorNote error={act.error} />
-      <div className="form-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={act.busy || !c}>
-          {act.busy ? 'Launching…' : 'Launch'}
-        </button>
-      </div>
+      <FormActions onCancel={onClose} disabled={act.busy || !c}>
+        {act.busy ? 'Launching…' : 'Launch'}
+      </FormActions>
     </form>
   );
 }

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { call, NOVA_MICROVERSION } from '../api/client';
 import { listKeyPairs } from '../api/resources';
-import { ErrorNote, Field, PageHeader, Table } from '../components/ui';
+import { ErrorNote, Field, FormActions, PageHeader, Table } from '../components/ui';
 import { useAction, useLoad } from '../hooks';
 
 function download(name: string, text: string): void {
@@ -91,14 +91,9 @@ function KeyForm({ mode, onClose, onDone }: { mode: 'create' | 'import'; onClose
         <p className="muted">The private key is downloaded once now (compute {NOVA_MICROVERSION}); the cloud keeps only the public key.</p>
       )}
       <ErrorNote error={act.error} />
-      <div className="form-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={act.busy}>
-          {mode === 'create' ? 'Create' : 'Import'}
-        </button>
-      </div>
+      <FormActions onCancel={onClose} disabled={act.busy}>
+        {mode === 'create' ? 'Create' : 'Import'}
+      </FormActions>
     </form>
   );
 }

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { call } from '../api/client';
 import { listNetworks, listPorts, listSubnets } from '../api/resources';
-import { ErrorNote, Field, PageHeader, Status, Table } from '../components/ui';
+import { ErrorNote, Field, FormActions, PageHeader, Status, Table } from '../components/ui';
 import { useAction, useLoad } from '../hooks';
 
 export function NetworksPage() {
@@ -122,14 +122,9 @@ function NetworkForm({ onClose, onDone }: { onClose: () => void; onDone: () => v
         </label>
       </div>
       <ErrorNote error={act.error} />
-      <div className="form-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={act.busy}>
-          Create
-        </button>
-      </div>
+      <FormActions onCancel={onClose} disabled={act.busy}>
+        Create
+      </FormActions>
     </form>
   );
 }
