@@ -11,6 +11,7 @@ import { InstanceDetailPage } from './pages/instance-detail';
 import { InstancesPage } from './pages/instances';
 import { KeyPairsPage } from './pages/key-pairs';
 import { FloatingIpsPage, RoutersPage, SecurityGroupsPage } from './pages/network-lists';
+import { NetworkDetailPage } from './pages/network-detail';
 import { NetworksPage } from './pages/networks';
 import { OverviewPage } from './pages/overview';
 import { SignIn } from './pages/sign-in';
@@ -25,6 +26,7 @@ const ROUTES: { path: string; admin?: boolean; page: (p: Record<string, string>)
   { path: '/project/key_pairs', page: () => <KeyPairsPage /> },
   { path: '/project/network_topology', page: () => <TopologyPage /> },
   { path: '/project/networks', page: () => <NetworksPage /> },
+  { path: '/project/networks/:id', page: (p) => <NetworkDetailPage id={p.id!} /> },
   { path: '/project/routers', page: () => <RoutersPage /> },
   { path: '/project/floating_ips', page: () => <FloatingIpsPage /> },
   { path: '/project/security_groups', page: () => <SecurityGroupsPage /> },

@@ -201,6 +201,12 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
       if (ports.length === 0) await page.waitForTimeout(500);
     }
     assert.equal(ports[0]?.fixed_ips[0]?.ip_address, '10.0.5.1');
+    // The network's own page lists its subnet and the router's port.
+    await open('Networks');
+    await page.getByRole('link', { name: 'demo-net' }).click();
+    await page.getByRole('heading', { name: 'demo-net' }).waitFor();
+    await waitRow('demo-subnet', /10\.0\.5\.0\/24/);
+    await waitRow('network:router_interface', /10\.0\.5\.1/);
   });
 
   it('imports a key pair', async () => {
@@ -293,6 +299,18 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await shot('console');
   });
 
+  it('snapshots the instance into an image, then deletes the image', async () => {
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByLabel('Snapshot name').fill('web1-snap');
+    await page.getByRole('button', { name: 'Create Snapshot' }).click();
+    await open('Images');
+    await waitRow('web1-snap', /active/, 180_000);
+    await page.locator('tbody tr', { hasText: 'web1-snap' }).getByRole('button', { name: 'Delete' }).click();
+    const end = Date.now() + 30_000;
+    while ((await page.locator('tbody tr', { hasText: 'web1-snap' }).count()) > 0 && Date.now() < end) await page.waitForTimeout(500);
+    assert.equal(await page.locator('tbody tr', { hasText: 'web1-snap' }).count(), 0, 'the snapshot is still listed');
+  });
+
   it('stops and starts the instance from its row', async () => {
     await open('Instances');
     const row = page.locator('tbody tr', { hasText: 'web1' });
@@ -326,6 +344,13 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await u.getByLabel('Role').selectOption('member');
     await u.getByRole('button', { name: 'Create User' }).click();
     await waitRow('newuser', /member@newproj/);
+    // A role for an existing user: demo becomes a member of newproj too.
+    const grant = page.getByRole('form', { name: 'Grant role' });
+    await grant.getByLabel('User').selectOption({ label: 'demo' });
+    await grant.getByLabel('Project').selectOption({ label: 'newproj' });
+    await grant.getByLabel('Role').selectOption({ label: 'member' });
+    await grant.getByRole('button', { name: 'Grant Role' }).click();
+    await waitRow('demo', /member@newproj/);
     await shot('users');
     await signOut();
   });
@@ -382,15 +407,18 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
   });
 
   it('switches between the projects the user has a role on', async () => {
-    await ok(['role', 'add', '--project', 'newproj', '--user', 'demo', 'member'], admin);
     await signIn('demo', DEMO_PASSWORD);
     const picker = page.getByLabel('Project');
     assert.deepEqual(await picker.locator('option').allInnerTexts(), ['demo', 'newproj']);
-    await picker.selectOption({ label: 'newproj' });
-    await page.getByRole('heading', { name: 'Instances' }).waitFor();
     await open('Networks');
-    assert.equal(await page.locator('tbody tr', { hasText: 'demo-net' }).count(), 0, 'another project’s network is shown');
+    await picker.selectOption({ label: 'newproj' });
+    await page.waitForURL(/\/project\/instances$/);
+    await open('Networks');
+    // newproj has no network of its own, and demo's is not shown.
+    await page.getByText('No networks.').waitFor();
     await page.getByLabel('Project').selectOption({ label: 'demo' });
+    // The switch is done once the page has gone to the new project's instances.
+    await page.waitForURL(/\/project\/instances$/);
     await open('Networks');
     await waitRow('demo-net', /demo-net/);
     await signOut();

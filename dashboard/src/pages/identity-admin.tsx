@@ -126,6 +126,7 @@ export function UsersPage() {
           </button>
         </div>
       </form>
+      {d ? <GrantRole users={d.users} projects={d.projects} roles={d.roles} onDone={data.reload} /> : null}
       <ErrorNote error={data.error} />
       <Table
         rows={d?.users}
@@ -135,22 +136,56 @@ export function UsersPage() {
           { title: 'Name', cell: (u) => u.name },
           { title: 'ID', cell: (u) => <code>{u.id}</code> },
           { title: 'Primary project', cell: (u) => d?.projects.find((p) => p.id === u.default_project_id)?.name ?? '' },
-          { title: 'Roles', cell: (u) => <UserRoles userId={u.id} /> },
+          { title: 'Roles', cell: (u) => <UserRoles userId={u.id} list={d} /> },
         ]}
       />
     </>
   );
 }
 
+/** Grants a role on a project to a user (PUT /v3/projects/{p}/users/{u}/roles/{r}). */
+function GrantRole({ users, projects, roles, onDone }: { users: Named[]; projects: Named[]; roles: Named[]; onDone: () => void }) {
+  const [user, setUser] = useState('');
+  const [project, setProject] = useState('');
+  const [role, setRole] = useState('');
+  const act = useAction();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(() => call('identity', `/v3/projects/${project}/users/${user}/roles/${role}`, { method: 'PUT' })).then(onDone);
+  };
+  const pick = (label: string, value: string, set: (v: string) => void, items: Named[]) => (
+    <select aria-label={label} value={value} onChange={(e) => set(e.target.value)} required>
+      <option value="">{label}…</option>
+      {items.map((x) => (
+        <option key={x.id} value={x.id}>
+          {x.name}
+        </option>
+      ))}
+    </select>
+  );
+  return (
+    <form className="inline" onSubmit={submit} aria-label="Grant role">
+      {pick('User', user, setUser, users)}
+      {pick('Project', project, setProject, projects)}
+      {pick('Role', role, setRole, roles)}
+      <button type="submit" disabled={act.busy}>
+        Grant Role
+      </button>
+      <ErrorNote error={act.error} />
+    </form>
+  );
+}
+
 /** The user's role assignments, by name (GET /v3/role_assignments?include_names). */
-function UserRoles({ userId }: { userId: string }) {
+function UserRoles({ userId, list }: { userId: string; list: unknown }) {
   const r = useLoad(
     () =>
       call<{ role_assignments: { role: { name: string }; scope?: { project?: { name: string }; domain?: { name: string } } }[] }>(
         'identity',
         `/v3/role_assignments?user.id=${userId}&include_names=true`,
       ).then((x) => x.role_assignments),
-    [userId],
+    // Reloaded with the list (a grant changes the assignments).
+    [userId, list],
   );
   return <>{r.data?.map((a) => `${a.role.name}@${a.scope?.project?.name ?? a.scope?.domain?.name ?? 'system'}`).join(', ') ?? ''}</>;
 }

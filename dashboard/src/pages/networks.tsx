@@ -4,6 +4,7 @@ import { call } from '../api/client';
 import { listNetworks, listPorts, listSubnets } from '../api/resources';
 import { ErrorNote, Field, FormActions, PageHeader, Status, Table } from '../components/ui';
 import { useAction, useLoad } from '../hooks';
+import { Link } from '../router';
 
 export function NetworksPage() {
   const data = useLoad(async () => {
@@ -27,7 +28,7 @@ export function NetworksPage() {
         rowKey={(n) => n.id}
         empty="No networks."
         columns={[
-          { title: 'Name', cell: (n) => n.name || n.id },
+          { title: 'Name', cell: (n) => <Link href={`/project/networks/${n.id}`}>{n.name || n.id}</Link> },
           {
             title: 'Subnets',
             cell: (n) =>
