@@ -50,9 +50,7 @@ async function main(): Promise<void> {
       dataDir,
       driver: 'qemu',
       env: {
-        KUMO_AGENT_NETNS: lab.ns('host'),
-        KUMO_NETWORK_NETNS_PREFIX: `${lab.prefix}-`,
-        KUMO_AGENT_TUNNEL_IP: '203.0.113.1',
+        ...lab.agentEnv('host'),
         KUMO_AGENT_HEARTBEAT_INTERVAL: '2',
       },
     });

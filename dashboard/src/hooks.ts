@@ -50,7 +50,6 @@ export function useAction(): {
   busy: boolean;
   error: string | undefined;
   run: (fn: () => Promise<unknown>) => Promise<boolean>;
-  clear: () => void;
 } {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -67,5 +66,5 @@ export function useAction(): {
       setBusy(false);
     }
   }, []);
-  return { busy, error, run, clear: () => setError(undefined) };
+  return { busy, error, run };
 }

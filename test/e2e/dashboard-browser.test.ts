@@ -103,9 +103,7 @@ describe('dashboard in headless Chromium against kumo up', { skip, timeout: 900_
     await mkdir(home);
     lab = await NetnsLab.create(['host']);
     kumo = new KumoProcess(dataDir, await freePort(), home, ['--image-port', '0', '--driver', 'qemu'], {
-      KUMO_AGENT_NETNS: lab.ns('host'),
-      KUMO_NETWORK_NETNS_PREFIX: `${lab.prefix}-`,
-      KUMO_AGENT_TUNNEL_IP: '203.0.113.1',
+      ...lab.agentEnv('host'),
       KUMO_AGENT_VNC_LISTEN: 'unix',
     });
     await kumo.start();

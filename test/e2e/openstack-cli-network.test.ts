@@ -84,11 +84,8 @@ describe('openstack CLI: the provider network walkthrough on QEMU in a namespace
     lab = await NetnsLab.create(['host']);
     kumo = new KumoProcess(dataDir, await freePort(), home, ['--image-port', '0', '--driver', 'qemu'], {
       KUMO_NETWORK_PORT: '0',
-      KUMO_AGENT_NETNS: lab.ns('host'),
-      KUMO_NETWORK_NETNS_PREFIX: `${lab.prefix}-`,
+      ...lab.agentEnv('host'),
       KUMO_AGENT_HEARTBEAT_INTERVAL: '2',
-      // VXLAN endpoints need an address in the lab: the provider gateway's.
-      KUMO_AGENT_TUNNEL_IP: '203.0.113.1',
     });
     await kumo.start();
     admin = { ...baseEnv(home), ...parseOpenrc(await readFile(join(dataDir, 'admin-openrc'), 'utf8')) };

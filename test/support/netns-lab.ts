@@ -49,6 +49,15 @@ export class NetnsLab {
     return `${this.prefix}-${name}`;
   }
 
+  /**
+   * Settings that put a `kumo up` agent's data plane in this lab: the host is namespace `name`, the
+   * agent's DHCP and router namespaces carry the lab's prefix (torn down with it), and VXLAN
+   * endpoints use an address inside the lab (default: the provider gateway's).
+   */
+  agentEnv(name: string, tunnelIp = '203.0.113.1'): Record<string, string> {
+    return { KUMO_AGENT_NETNS: this.ns(name), KUMO_NETWORK_NETNS_PREFIX: `${this.prefix}-`, KUMO_AGENT_TUNNEL_IP: tunnelIp };
+  }
+
   async add(name: string): Promise<string> {
     const ns = this.ns(name);
     this.#names.add(ns);

@@ -227,8 +227,9 @@ export class NetworkAgent {
     for (const d of state.dhcp) {
       const ns = `${this.#o.netnsPrefix}dhcp-${short(d.networkId)}`;
       namespaces.add(ns);
-      wanted.add(`td${short(d.networkId)}`);
-      await attempt(`DHCP of network ${d.networkId}`, () => this.#dhcp(d, ns, bridgeOf.get(d.networkId), owners));
+      const leg = `td${short(d.networkId)}`;
+      wanted.add(leg);
+      await attempt(`DHCP of network ${d.networkId}`, () => this.#dhcp(d, ns, leg, bridgeOf.get(d.networkId), owners));
     }
     this.#metadata?.setOwners(owners);
     const routerSpecs = new Map<string, RouterSpec>();
@@ -250,10 +251,16 @@ export class NetworkAgent {
     if (failed.length > 0) throw new PartialSyncError(failed, firewall);
   }
 
-  /** A network's DHCP server: its namespace and leg on the bridge, the metadata proxy, dnsmasq's config. */
-  async #dhcp(d: HostState['dhcp'][number], ns: string, n: NetworkSegment | undefined, owners: MetadataOwner[]): Promise<void> {
+  /** A network's DHCP server: its namespace and `leg` (host side) on the bridge, the metadata proxy, dnsmasq's config. */
+  async #dhcp(
+    d: HostState['dhcp'][number],
+    ns: string,
+    leg: string,
+    n: NetworkSegment | undefined,
+    owners: MetadataOwner[],
+  ): Promise<void> {
     await ensureNetns(ns);
-    await this.#links.ensureVeth(`td${short(d.networkId)}`, 'ns-dhcp', { peerNetns: ns, master: d.bridge, ...(n ? { mtu: n.mtu } : {}) });
+    await this.#links.ensureVeth(leg, 'ns-dhcp', { peerNetns: ns, master: d.bridge, ...(n ? { mtu: n.mtu } : {}) });
     const inner = new IpLinks({ netns: ns });
     await inner.ensureMac('ns-dhcp', d.mac);
     const v4 = d.addresses.filter((x) => !x.includes(':'));
