@@ -217,6 +217,8 @@ describe('image API: data upload, download and import', () => {
     }
     assert.equal(img.status, 'active');
     assert.equal(img.checksum, createHash('md5').update(data).digest('hex'));
+    // The staged copy is removed after the image is active (the import's last step): wait for it, bounded.
+    for (let i = 0; i < 100 && readdirSync(`${h.dataDir}/images/staging`).length > 0; i++) await sleep(20);
     assert.deepEqual(readdirSync(`${h.dataDir}/images/staging`), []);
     const info = await h.request('GET', '/v2/info/import', { token: alice.token });
     assert.deepEqual(info.body['import-methods'].value, ['glance-direct', 'web-download']);
