@@ -454,6 +454,9 @@ export class QemuDriver implements ComputeDriver {
     this.#procs.set(meta.uuid, proc);
     await writeFile(join(dir, 'qemu.pid'), `${child.pid}\n`);
     void child.exited.then(() => this.#exited(meta.uuid, proc));
+    // How it ended, for the error when it never answers (an empty log says nothing on its own).
+    let ended = '';
+    void child.exited.then((x) => (ended = x.signal ? `killed by ${x.signal}` : `exited with code ${x.code}`));
     // QEMU is usable once its QMP socket answers.
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -475,7 +478,8 @@ export class QemuDriver implements ComputeDriver {
         if (!(await isAlive(child.pid, meta.uuid)) || Date.now() > deadline) {
           await this.#stop(meta.uuid, 0);
           const log = await readTail(join(dir, 'qemu.log'), 2000);
-          throw new Error(`QEMU did not start: ${log.trim() || (e as Error).message}`, { cause: e });
+          const how = ended ? ` (${ended})` : '';
+          throw new Error(`QEMU did not start${how}: ${log.trim() || (e as Error).message}`, { cause: e });
         }
         await new Promise((r) => setTimeout(r, 100));
       }
